@@ -1,0 +1,70 @@
+# Copyright (c) 2026, edgeops.cloudflare contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options every module has; the argspec is plugins/module_utils/_module.py:common_argument_spec().
+    DOCUMENTATION = r"""
+options:
+  api_token:
+    description:
+      - "Cloudflare API token, sent as C(Authorization: Bearer <token>). The preferred scheme."
+      - Needs the account's C(Resource Sharing) permissions (read for the info module, edit for the others).
+      - When no credential option is set in the task, the E(CLOUDFLARE_API_TOKEN) environment variable is used.
+      - Mutually exclusive with O(api_email) and O(api_key).
+    type: str
+  api_email:
+    description:
+      - Email address of the Cloudflare user, for the legacy Global API key scheme; goes with O(api_key).
+      - When no credential option is set in the task, the E(CLOUDFLARE_EMAIL) environment variable is used
+        (only together with E(CLOUDFLARE_API_KEY)).
+    type: str
+  api_key:
+    description:
+      - Cloudflare Global API key (legacy scheme), sent with O(api_email).
+      - When no credential option is set in the task, the E(CLOUDFLARE_API_KEY) environment variable is used.
+    type: str
+  account_id:
+    description:
+      - The Cloudflare account that owns the shares, a 32-character lowercase hexadecimal identifier.
+      - If not set, the E(CLOUDFLARE_ACCOUNT_ID) environment variable is used.
+    type: str
+  base_url:
+    description:
+      - The root of the Cloudflare API v4. Change it only for a test server or an API gateway.
+      - If not set, the E(CLOUDFLARE_BASE_URL) environment variable is used, then the default.
+      - Must be an C(http://) or C(https://) URL whose path is C(/client/v4).
+    type: str
+    default: https://api.cloudflare.com/client/v4
+  validate_certs:
+    description:
+      - Whether to verify the API's TLS certificate. Setting it to V(false) is unsafe outside tests.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP answer. Failed requests are retried a bounded number of times
+        (rate limits honouring C(Retry-After), and transient server errors), so a task can take longer than this.
+    type: int
+    default: 30
+notes:
+  - Credentials are never logged; O(api_token) and O(api_key) are marked C(no_log).
+  - All modules of this collection are in the C(edgeops.cloudflare.cloudflare) action group, so
+    C(module_defaults) with C(group/edgeops.cloudflare.cloudflare) sets these options once for a play.
+  - Answers 429 and 503, and for reads, updates and deletes also 500, 502, 504, time-outs and dropped
+    connections, are retried up to four times with exponential backoff (honouring C(Retry-After)), waiting
+    60 seconds at most in total. A create (POST) is not retried after an answer whose fate is unknown, so
+    that no duplicate is made; re-running the task converges.
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  action_group:
+    description: Use C(group/edgeops.cloudflare.cloudflare) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - edgeops.cloudflare.cloudflare
+"""

@@ -1,0 +1,272 @@
+# Copyright (c) 2026, edgeops.cloudflare contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HTTP client for the Cloudflare API v4: auth, envelope, errors, retries, pagination.
+
+Private to this collection: the interface may change without notice.
+Only ansible-core is needed at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import time
+
+from http.client import HTTPException, IncompleteRead
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlencode
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
+
+from ._errors import CloudflareError
+
+USER_AGENT = "edgeops.cloudflare (Ansible collection)"
+BODY_PREVIEW_CHARS = 200
+MAX_PAGES = 10000
+PER_PAGE = 100
+
+# Methods that may be repeated safely after an answer whose fate is unknown
+# (timeout, dropped connection, 500/502/504): the server may have applied them.
+IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "DELETE"))
+# Answers that mean "not processed, try again" for every method.
+ALWAYS_RETRIED_STATUSES = frozenset((429, 503))
+# Answers retried only for idempotent methods.
+IDEMPOTENT_RETRIED_STATUSES = frozenset((500, 502, 504))
+
+
+class TransportError(Exception):
+    """No HTTP answer at all (refused, reset, timeout, TLS); ``sent`` says whether the request may have reached the server."""
+
+    def __init__(self, message, sent):
+        super().__init__(message)
+        self.sent = sent
+
+
+class RawResponse:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class RetryPolicy:
+    """Bounded retries: ``max_retries`` more attempts, exponential backoff, a cap on the total wait."""
+
+    def __init__(self, max_retries=4, backoff_base=0.25, max_backoff=8.0, max_total_wait=60.0):
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.max_total_wait = max_total_wait
+
+    def backoff(self, attempt):
+        return min(self.max_backoff, self.backoff_base * (2 ** attempt))
+
+
+def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_path):
+    """Send one request with ansible-core's ``open_url``; return a RawResponse or raise TransportError."""
+    try:
+        response = open_url(
+            url, data=body, headers=headers, method=method, timeout=timeout,
+            validate_certs=validate_certs, ca_path=ca_path, http_agent=USER_AGENT,
+            follow_redirects="none", use_netrc=False, force=True,
+        )
+        with response:
+            return RawResponse(response.status, response.headers, response.read())
+    except HTTPError as error:
+        try:
+            error_body = error.read()
+        except (HTTPException, OSError):
+            error_body = b""
+        return RawResponse(error.code, error.headers, error_body)
+    except (socket.timeout, TimeoutError):
+        raise TransportError("timed out after %s s" % timeout, sent=True)
+    except URLError as error:
+        reason = error.reason
+        refused = isinstance(reason, ConnectionRefusedError)
+        raise TransportError("connection failed: %s" % reason, sent=not refused)
+    except IncompleteRead as error:
+        raise TransportError("truncated answer (%d bytes read, %s more expected)"
+                             % (len(error.partial), error.expected), sent=True)
+    except UrlsConnectionError as error:
+        raise TransportError("connection failed: %s" % error, sent=False)
+    except (HTTPException, OSError) as error:
+        raise TransportError("connection failed: %s" % (error or type(error).__name__), sent=True)
+
+
+def format_errors(errors):
+    """Render Cloudflare ``errors[]`` (with ``error_chain`` and ``source.pointer``) as one line."""
+    parts = []
+    for error in errors or ():
+        if not isinstance(error, dict):
+            parts.append(str(error))
+            continue
+        text = "[%s] %s" % (error.get("code", "?"), error.get("message", "(no message)"))
+        pointer = (error.get("source") or {}).get("pointer") if isinstance(error.get("source"), dict) else None
+        if pointer:
+            text += " (at %s)" % pointer
+        chain = error.get("error_chain")
+        if chain:
+            text += " <- " + format_errors(chain)
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def error_codes(errors):
+    codes = []
+    for error in errors or ():
+        if isinstance(error, dict):
+            if "code" in error:
+                codes.append(error["code"])
+            codes.extend(error_codes(error.get("error_chain")))
+    return codes
+
+
+def body_preview(body):
+    text = body.decode("utf-8", errors="replace")
+    snippet = " ".join(text[:BODY_PREVIEW_CHARS].split())
+    return "%r%s" % (snippet, "..." if len(text) > BODY_PREVIEW_CHARS else "")
+
+
+def parse_retry_after(headers):
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 and math.isfinite(seconds) else None
+
+
+class CloudflareClient:
+    """Talks to one Cloudflare API root with one set of credentials."""
+
+    def __init__(self, base_url, auth_headers, timeout=30, validate_certs=True, ca_path=None,
+                 retry_policy=None, transport=open_url_transport, sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self._auth_headers = dict(auth_headers)
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._transport = transport
+        self._sleep = sleep
+        self.request_count = 0
+
+    @staticmethod
+    def path(*segments):
+        """Join path segments, each URL-escaped so no value can reach another path."""
+        return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+
+    def request(self, method, path, query=None, body=None):
+        """Send a request with retries; return the decoded envelope of a successful answer."""
+        url = self.base_url + path
+        if query:
+            url += "?" + urlencode(query, doseq=True)
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        headers = {"Accept": "application/json"}
+        headers.update(self._auth_headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        label = "%s %s" % (method, path)
+        waited = 0.0
+        attempt = 0
+        while True:
+            wait = None
+            try:
+                response = self._send(method, url, headers, data)
+            except TransportError as error:
+                if error.sent and method not in IDEMPOTENT_METHODS:
+                    raise CloudflareError(
+                        "%s: %s; not retried because the request may have been applied "
+                        "(re-run the task to converge)" % (label, error))
+                failure = CloudflareError("%s: %s" % (label, error))
+            else:
+                if response.status == 204:
+                    return {"success": True, "result": None}
+                envelope, failure = self._decode(label, response)
+                if failure is None:
+                    return envelope
+                if not self._retryable(method, response.status):
+                    raise failure
+                wait = parse_retry_after(response.headers) if response.status == 429 else None
+            if wait is None:
+                wait = self.retry_policy.backoff(attempt)
+            if attempt >= self.retry_policy.max_retries or waited + wait > self.retry_policy.max_total_wait:
+                raise CloudflareError("%s after %d attempt(s)" % (failure, attempt + 1),
+                                      status=failure.status, codes=failure.codes)
+            self._sleep(wait)
+            waited += wait
+            attempt += 1
+
+    def _send(self, method, url, headers, data):
+        self.request_count += 1
+        return self._transport(method, url, headers, data, self.timeout, self.validate_certs, self.ca_path)
+
+    @staticmethod
+    def _retryable(method, status):
+        if status in ALWAYS_RETRIED_STATUSES:
+            return True
+        return status in IDEMPOTENT_RETRIED_STATUSES and method in IDEMPOTENT_METHODS
+
+    @staticmethod
+    def _decode(label, response):
+        """Return (envelope, None) for a successful answer, else (None, CloudflareError)."""
+        try:
+            envelope = json.loads(response.body.decode("utf-8"))
+        except ValueError:
+            content_type = response.headers.get("Content-Type", "no content type") if response.headers else "no content type"
+            return None, CloudflareError(
+                "%s: HTTP %s with a body that is not Cloudflare JSON (%s, %d bytes): %s"
+                % (label, response.status, content_type, len(response.body), body_preview(response.body)),
+                status=response.status)
+        if not isinstance(envelope, dict):
+            return None, CloudflareError(
+                "%s: HTTP %s with an unexpected JSON body: %s" % (label, response.status, body_preview(response.body)),
+                status=response.status)
+        errors = envelope.get("errors") or []
+        if 200 <= response.status < 300 and envelope.get("success", True) and not errors:
+            return envelope, None
+        detail = format_errors(errors) or "no error details (success: %s)" % envelope.get("success")
+        return None, CloudflareError("%s: HTTP %s: %s" % (label, response.status, detail),
+                                     status=response.status, codes=error_codes(errors))
+
+    def get(self, path, query=None):
+        return self.request("GET", path, query=query)["result"]
+
+    def list_all(self, path, query=None):
+        """Every item of a list endpoint.
+
+        Asks for the unpaginated answer first (no page/per_page), then follows
+        ``result_info`` if the API paginated anyway, choosing whichever of
+        "continue at the API's page size" and "restart at 100 per page" costs fewer requests.
+        """
+        query = dict(query or {})
+        envelope = self.request("GET", path, query=query)
+        items = list(envelope.get("result") or [])
+        info = envelope.get("result_info") or {}
+        total = _int_or_none(info.get("total_count"))
+        page_size = _int_or_none(info.get("per_page")) or len(items)
+        if total is None or len(items) >= total or not items:
+            return items
+        remaining = total - len(items)
+        if page_size < PER_PAGE and math.ceil(total / float(PER_PAGE)) < math.ceil(remaining / float(page_size)):
+            items, page, page_size = [], 0, PER_PAGE
+        else:
+            page = _int_or_none(info.get("page")) or 1
+        for page in range(page + 1, page + 1 + MAX_PAGES):
+            query.update(page=page, per_page=page_size)
+            batch = self.request("GET", path, query=query).get("result") or []
+            items.extend(batch)
+            if len(batch) < page_size or len(items) >= total:
+                break
+        return items
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,223 @@
+# Copyright (c) 2026, edgeops.cloudflare contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Share service: the Resource Sharing endpoints, share lookup, plan execution and waiting.
+
+Private to this collection: the interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._errors import CloudflareError, InputError
+from ._planner import (
+    ACTIVE_SHARE_STATUS,
+    apply_action,
+    apply_plan,
+    key_to_resource,
+    plan,
+    plan_delete,
+    share_view,
+)
+
+POLL_FIRST_DELAY = 0.5
+POLL_MAX_DELAY = 5.0
+PENDING_RECIPIENT_STATUSES = frozenset(("associating", "disassociating"))
+
+
+class ShareApi:
+    """The Resource Sharing endpoints of one account."""
+
+    def __init__(self, client, account_id):
+        self.client = client
+        self.account_id = account_id
+
+    def _path(self, *segments):
+        return self.client.path("accounts", self.account_id, "shares", *segments)
+
+    def get_share(self, share_id):
+        """The share with its resources, or None when the API does not know it."""
+        try:
+            return self.client.get(self._path(share_id), {"include_resources": "true"})
+        except CloudflareError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list_shares(self, **filters):
+        return self.client.list_all(self._path(), filters)
+
+    def list_recipients(self, share_id):
+        return self.client.list_all(self._path(share_id, "recipients"))
+
+    def perform(self, share_id, action):
+        """Send the request for one planner action; return the API's answer (None for a 204)."""
+        fields = action.fields
+        request = self.client.request
+        if action.kind == "create_share":
+            answer = request("POST", self._path(), body=fields["body"])
+        elif action.kind == "rename_share":
+            answer = request("PUT", self._path(share_id), body={"name": fields["name"]})
+        elif action.kind == "delete_share":
+            answer = request("DELETE", self._path(share_id))
+        elif action.kind == "replace_recipients":
+            body = [{"recipient_account_id": account} for account in fields["account_ids"]]
+            answer = request("PUT", self._path(share_id, "recipients"), body=body)
+        elif action.kind == "add_recipient":
+            answer = request("POST", self._path(share_id, "recipients"), body={"recipient_account_id": fields["account_id"]})
+        elif action.kind == "remove_recipient":
+            answer = request("DELETE", self._path(share_id, "recipients", fields["recipient_id"]))
+        elif action.kind == "add_resource":
+            body = dict(key_to_resource(fields["key"]), meta=fields["meta"])
+            answer = request("POST", self._path(share_id, "resources"), body=body)
+        elif action.kind == "update_resource":
+            answer = request("PUT", self._path(share_id, "resources", fields["share_resource_id"]), body={"meta": fields["meta"]})
+        else:
+            answer = request("DELETE", self._path(share_id, "resources", fields["share_resource_id"]))
+        return answer.get("result")
+
+
+class PartialFailure(CloudflareError):
+    """A failure after some writes; carries the module result (``changed``, ``share``) to return with it."""
+
+    def __init__(self, message, error, result):
+        super().__init__(message, status=error.status, codes=error.codes)
+        self.result = result
+
+
+def with_recipients(api, share):
+    state = dict(share)
+    state["recipients"] = api.list_recipients(share["id"])
+    return state
+
+
+def find_share(api, name=None, share_id=None, include_recipients=True):
+    """The active sent share by id or by name (with its recipients if asked); None when there is none."""
+    if share_id:
+        share = api.get_share(share_id)
+        if share is None:
+            return None
+        if share.get("kind") == "received":
+            raise InputError("Share %s was received from account %s; only shares this account sent can be managed."
+                             % (share_id, share.get("account_id")))
+        matches = [share] if share.get("status") == ACTIVE_SHARE_STATUS else []
+    else:
+        matches = [share for share in api.list_shares(kind="sent", status="active", include_resources="true")
+                   if share.get("name") == name and share.get("status") == ACTIVE_SHARE_STATUS
+                   and share.get("kind", "sent") == "sent"]
+    if len(matches) > 1:
+        raise InputError("%d active shares are named %r (ids: %s); names are not unique in Cloudflare, so this task will "
+                         "not guess. Pass share_id to pick one, or delete the extra shares."
+                         % (len(matches), name, ", ".join(sorted(share["id"] for share in matches))))
+    if not matches:
+        return None
+    return with_recipients(api, matches[0]) if include_recipients else dict(matches[0])
+
+
+def execute(api, state, actions, owner_account_id):
+    """Run the actions in order, folding each answer into the state. On an API error, say what was and was not done."""
+    for index, action in enumerate(actions):
+        try:
+            answer = api.perform(state["id"] if state else None, action)
+        except CloudflareError as error:
+            raise _partial_failure(error, state, actions, index)
+        state = apply_action(state, action, owner_account_id, answer)
+    if any(action.kind in ("create_share", "replace_recipients") for action in actions):
+        try:
+            state = with_recipients(api, state)
+        except CloudflareError as error:
+            raise _partial_failure(error, state, actions, len(actions))
+    return state
+
+
+def _partial_failure(error, state, actions, failed_at):
+    done = [action.describe() for action in actions[:failed_at]]
+    not_done = [action.describe() for action in actions[failed_at:]]
+    message = str(error)
+    if done or len(actions) > 1:
+        message = "%s. Done before the error: %s. Not done: %s. Re-run the task to converge." % (
+            message, "; ".join(done) or "nothing", "; ".join(not_done) or "nothing (reading the result back failed)")
+    return PartialFailure(message, error, {"changed": bool(done), "share": state or {}})
+
+
+def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=time.sleep):
+    """Poll ``check()`` (returns (done, value)) with growing delays until done or ``timeout`` seconds pass."""
+    deadline = clock() + timeout
+    delay = POLL_FIRST_DELAY
+    done, value = check()
+    while not done:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise TimeoutError("gave up after wait_timeout=%s s: %s" % (timeout, describe_pending(value)))
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, POLL_MAX_DELAY)
+        done, value = check()
+    return value
+
+
+def pending_recipients(state):
+    return ["%s (%s)" % (r.get("account_id"), r.get("association_status"))
+            for r in state.get("recipients") or () if r.get("association_status") in PENDING_RECIPIENT_STATUSES]
+
+
+def wait_for_recipients(api, state, timeout):
+    def check():
+        latest = with_recipients(api, state)
+        return not pending_recipients(latest), latest
+    return wait_until(check, timeout, lambda latest: "recipients still pending: " + ", ".join(pending_recipients(latest)))
+
+
+def wait_for_deletion(api, state, timeout):
+    def check():
+        share = api.get_share(state["id"])
+        return share is None or share.get("status") == "deleted", dict(state, **(share or {"status": "deleted"}))
+    return wait_until(check, timeout, lambda latest: "share %s is still %s" % (state["id"], latest.get("status")))
+
+
+class ShareRequest:
+    """What a ``share`` task asks for: identity, desired state, and how to run."""
+
+    def __init__(self, name, share_id, present, desired, wait, wait_timeout, check_mode):
+        self.name = name
+        self.share_id = share_id
+        self.present = present
+        self.desired = desired
+        self.wait = wait
+        self.wait_timeout = wait_timeout
+        self.check_mode = check_mode
+
+
+def converge(api, request):
+    """Bring one share to the requested state. Returns the module result (changed, share, diff)."""
+    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=request.present)
+    if request.present:
+        if current is None and request.share_id:
+            raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
+                             % (request.share_id, api.account_id))
+        actions = plan(current, request.desired)
+    else:
+        actions = plan_delete(current)
+    if request.check_mode:
+        final = apply_plan(current, actions, api.account_id)
+    else:
+        final = execute(api, current, actions, api.account_id)
+        final = _wait(api, request, final, changed=bool(actions))
+    return {
+        "changed": bool(actions),
+        "share": final or {},
+        "diff": {"before": share_view(current), "after": share_view(final)},
+    }
+
+
+def _wait(api, request, state, changed):
+    if not request.wait or not state:
+        return state
+    try:
+        if request.present:
+            return wait_for_recipients(api, state, request.wait_timeout)
+        return wait_for_deletion(api, state, request.wait_timeout)
+    except TimeoutError as error:
+        raise PartialFailure("Share %s: %s" % (state.get("id"), error), CloudflareError(str(error)),
+                             {"changed": changed, "share": state})

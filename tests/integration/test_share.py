@@ -1,0 +1,377 @@
+"""The ``share`` module end to end: real ansible-playbook processes against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import time
+import urllib.parse
+
+import pytest
+
+from harness import EMAIL, FOREIGN_ACCOUNT, KEY, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+
+A, B, C = MEMBER_ACCOUNTS
+RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+RULESET_2 = "1b2c3d4e5f40718293a4b5c6d7e8f9a0"
+POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+
+
+def share_task(label="share", **args):
+    return {"name": label, "edgeops.cloudflare.share": args, "register": "result"}
+
+
+def resource(resource_id=RULESET, rtype="custom-ruleset", **extra):
+    return dict(resource_id=resource_id, resource_type=rtype, **extra)
+
+
+def spec(name="waf", recipients=(A,), resources=None, **extra):
+    args = dict(name=name, recipients=[{"account_id": r} for r in recipients], resources=resources or [resource()])
+    args.update(extra)
+    return args
+
+
+def requests_of(emulator):
+    return [(r["method"], r["path"].split("/shares", 1)[-1]) for r in emulator.requests_log()]
+
+
+def writes_of(emulator):
+    return [entry for entry in requests_of(emulator) if entry[0] != "GET"]
+
+
+def only_share(emulator, status="active"):
+    shares = [s for s in emulator.state() if s["status"] == status]
+    assert len(shares) == 1, shares
+    return shares[0]
+
+
+def active_accounts(share):
+    return sorted(r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated"))
+
+
+def seed_share(emulator, name="waf", recipients=(A,), resources=None, **extra):
+    item = dict(name=name, recipients=[{"account_id": r} for r in recipients],
+                resources=resources or [resource()], **extra)
+    return emulator.seed([item])[0]
+
+
+def assert_changed_then_unchanged(run, first="first", second="second"):
+    assert run.rc == 0, run.output
+    assert run.task(first)["result"]["changed"] is True, run.task(first)
+    assert run.task(second)["result"]["changed"] is False, run.task(second)
+
+
+# --- create, re-run, check mode, diff -------------------------------------------------------------------
+
+
+def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulator):
+    run = runner.playbook(share_task("first", **spec()), share_task("second", **spec()))
+    assert_changed_then_unchanged(run)
+    assert requests_of(emulator) == [
+        ("GET", ""), ("POST", ""), ("GET", "/%s/recipients" % run.task("first")["result"]["share"]["id"]),
+        ("GET", ""), ("GET", "/%s/recipients" % run.task("first")["result"]["share"]["id"]),
+    ]
+    share = run.task("second")["result"]["share"]
+    assert share["name"] == "waf" and share["target_type"] == "account" and share["status"] == "active"
+    assert [r["account_id"] for r in share["recipients"]] == [A]
+    assert [(r["resource_type"], r["resource_id"], r["resource_account_id"], r["meta"]) for r in share["resources"]] == [
+        ("custom-ruleset", RULESET, MAIN_ACCOUNT, {})]
+    assert only_share(emulator)["id"] == share["id"]
+
+
+def test_check_mode_creates_nothing_reports_changed_and_diffs(runner, emulator):
+    run = runner.playbook(share_task("first", **spec()), check=True, diff=True)
+    assert run.rc == 0, run.output
+    result = run.task("first")["result"]
+    assert result["changed"] is True
+    assert {method for method, _ in requests_of(emulator)} == {"GET"}
+    assert emulator.state() == []
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"] == {
+        "name": "waf", "target_type": "account", "recipients": [{"account_id": A}],
+        "resources": [{"resource_type": "custom-ruleset", "resource_account_id": MAIN_ACCOUNT, "resource_id": RULESET, "meta": {}}]}
+    assert '+    "name": "waf"' in run.stdout or '"name": "waf"' in run.stdout
+
+
+def test_check_mode_diff_of_a_change_and_no_write(runner, emulator):
+    seed_share(emulator, recipients=(A,))
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), check=True, diff=True)
+    result = run.task("first")["result"]
+    assert result["changed"] is True and writes_of(emulator) == []
+    assert result["diff"]["before"]["recipients"] == [{"account_id": A}]
+    assert result["diff"]["after"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+
+
+def test_public_example_organization_share(runner, emulator):
+    args = dict(name="My Shared WAF Managed Rule", recipients=[{}],
+                resources=[dict(resource(), resource_account_id=MAIN_ACCOUNT, meta={})])
+    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("POST", "")]
+    post = [r for r in emulator.requests_log() if r["method"] == "POST"][0]
+    assert post["body"]["recipients"] == [{}]
+    share = only_share(emulator)
+    assert share["target_type"] == "organization"
+    named = runner.playbook(share_task("again", **dict(args, recipients=[{"organization_id": MAIN_ORG}])))
+    assert named.task("again")["result"]["changed"] is False, named.output
+
+
+# --- in-place updates -------------------------------------------------------------------------------------
+
+
+def test_rename_through_share_id(runner, emulator):
+    seeded = seed_share(emulator, name="old")
+    emulator.clear_log()
+    args = dict(share_id=seeded["id"], name="new")
+    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("PUT", "/" + seeded["id"])]
+    assert only_share(emulator)["name"] == "new"
+    assert len(requests_of(emulator)) == 3 + 2
+
+
+def test_recipient_add_single_uses_post(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A,))
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("POST", "/%s/recipients" % seeded["id"])]
+    assert len(requests_of(emulator)) == 3 + 2
+    assert active_accounts(only_share(emulator)) == [A, B]
+
+
+def test_recipients_replaced_with_one_put_and_purged(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A, B))
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec(recipients=(C,))), share_task("second", **spec(recipients=(C,))))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("PUT", "/%s/recipients" % seeded["id"])]
+    share = only_share(emulator)
+    assert active_accounts(share) == [C]
+    assert sorted(r["account_id"] for r in share["recipients"] if r["association_status"].startswith("disassociat")) == [A, B]
+
+
+def test_purge_recipients_false_keeps_others(runner, emulator):
+    seed_share(emulator, recipients=(A,))
+    args = spec(recipients=(B,), purge_recipients=False)
+    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    assert_changed_then_unchanged(run)
+    assert active_accounts(only_share(emulator)) == [A, B]
+
+
+def test_disassociated_recipient_wanted_again_is_re_added(runner, emulator):
+    seeded = emulator.seed([dict(name="waf", recipients=[{"account_id": A, "association_status": "disassociated"},
+                                                         {"account_id": B}], resources=[resource()])])[0]
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("POST", "/%s/recipients" % seeded["id"])]
+    assert active_accounts(only_share(emulator)) == [A, B]
+
+
+def test_resources_added_removed_and_meta_updated_in_place(runner, emulator):
+    seeded = seed_share(emulator, resources=[resource(meta={"v": 1}), resource(RULESET_2)])
+    emulator.clear_log()
+    args = spec(resources=[resource(meta={"v": 2}), resource(POLICY, "gateway-policy")])
+    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    assert_changed_then_unchanged(run)
+    writes = writes_of(emulator)
+    assert sorted(method for method, _ in writes) == ["DELETE", "POST", "PUT"]
+    assert all(path.startswith("/%s/resources" % seeded["id"]) for _, path in writes)
+    share = only_share(emulator)
+    assert share["id"] == seeded["id"]
+    active = {r["resource_id"]: r["meta"] for r in share["resources"] if r["status"] == "active"}
+    assert active == {RULESET: {"v": 2}, POLICY: {}}
+    assert len(requests_of(emulator)) == 2 + 3 + 2
+
+
+# --- delete ---------------------------------------------------------------------------------------------
+
+
+def test_absent_twice(runner, emulator):
+    seeded = seed_share(emulator)
+    emulator.clear_log()
+    args = dict(name="waf", state="absent")
+    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("DELETE", "/" + seeded["id"])]
+    assert run.task("first")["result"]["share"]["status"] == "deleting"
+    assert run.task("second")["result"]["share"] == {}
+    assert len(requests_of(emulator)) == 2 + 1
+
+
+def test_deleting_share_is_not_found_by_name(runner, emulator):
+    emulator.configure(transition_seconds=3600)
+    seed_share(emulator, status="deleting")
+    run = runner.playbook(share_task("first", name="waf", state="absent"))
+    assert run.task("first")["result"]["changed"] is False
+    run = runner.playbook(share_task("create", **spec()))
+    assert run.task("create")["result"]["changed"] is True, run.output
+    assert len(emulator.state()) == 2
+
+
+def test_wait_for_deletion(runner, emulator):
+    emulator.configure(transition_seconds=1)
+    seed_share(emulator)
+    run = runner.playbook(share_task("first", name="waf", state="absent", wait=True, wait_timeout=30))
+    assert run.rc == 0, run.output
+    assert run.task("first")["result"]["share"]["status"] == "deleted"
+
+
+# --- refusals -------------------------------------------------------------------------------------------
+
+
+def test_duplicate_names_fail_naming_both_ids_without_write(runner, emulator):
+    first, second = emulator.seed([dict(name="waf", recipients=[{"account_id": A}], resources=[resource()])] * 2)
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec(recipients=(B,))))
+    result = run.task("first")
+    assert result["status"] == "failed"
+    assert first["id"] in result["result"]["msg"] and second["id"] in result["result"]["msg"]
+    assert writes_of(emulator) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (spec(recipients=()) | {"recipients": [{"account_id": A}, {}]}, "mixes accounts and an organization"),
+    (spec() | {"recipients": [{"account_id": A, "organization_id": MAIN_ORG}]}, "sets both account_id and organization_id"),
+    (spec(resources=[resource(rtype="waf-thing")]), "resource_type"),
+    (spec() | {"account_id": "023E105F4ECEF8AD9CA31A8372D0C353"}, "account_id must be a 32-character lowercase"),
+    (spec() | {"api_email": EMAIL, "api_key": KEY, "api_token": TOKEN}, "Use one auth scheme"),
+    (spec() | {"recipients": []}, "recipients must not be empty"),
+    (spec() | {"resources": []}, "resources must not be empty"),
+    (spec() | {"share_id": "abc"}, "share_id must be a 32-character"),
+    (spec() | {"base_url": "127.0.0.1:1/client/v4"}, "base_url must be an http"),
+    (spec() | {"wait": True, "wait_timeout": -1}, "wait_timeout must be a positive"),
+])
+def test_bad_input_fails_before_any_request(runner, emulator, args, message):
+    run = runner.playbook(share_task("first", **args))
+    result = run.task("first")
+    assert result["status"] == "failed"
+    assert message in result["result"]["msg"]
+    assert emulator.requests_log() == []
+
+
+def test_no_auth_fails_before_any_request(runner, emulator):
+    run = runner.playbook(share_task("first", **spec(account_id=MAIN_ACCOUNT, base_url=emulator.base_url)), auth="none")
+    assert "No Cloudflare credentials" in run.task("first")["result"]["msg"]
+    assert emulator.requests_log() == []
+
+
+def test_create_without_resources_writes_nothing(runner, emulator):
+    run = runner.playbook(share_task("first", name="waf", recipients=[{"account_id": A}]))
+    assert "creating it needs resources" in run.task("first")["result"]["msg"]
+    assert writes_of(emulator) == []
+
+
+def test_switching_target_type_is_refused(runner, emulator):
+    seed_share(emulator)
+    emulator.clear_log()
+    run = runner.playbook(share_task("first", **spec() | {"recipients": [{}]}))
+    assert "cannot switch" in run.task("first")["result"]["msg"]
+    assert writes_of(emulator) == []
+
+
+def test_api_validation_error_is_one_readable_message(runner, emulator):
+    run = runner.playbook(share_task("first", **spec(recipients=(FOREIGN_ACCOUNT,))))
+    message = run.task("first")["result"]["msg"]
+    assert message.startswith("POST /accounts/%s/shares: HTTP 4" % MAIN_ACCOUNT), message
+    assert "[" in message and "Traceback" not in run.output
+
+
+# --- authentication and secrets -------------------------------------------------------------------------
+
+
+def secret_forms(secret):
+    return {secret, urllib.parse.quote(secret), base64.b64encode(secret.encode()).decode()}
+
+
+def test_bad_token_fails_readably_and_never_shows_the_token(runner, emulator):
+    bad = "bad-token-Zq93xLm2"
+    run = runner.playbook(share_task("first", **spec()), verbosity=4, env={"CLOUDFLARE_API_TOKEN": bad})
+    message = run.task("first")["result"]["msg"]
+    assert "Authentication error" in message and "[10000]" in message and "HTTP 403" in message
+    for form in secret_forms(bad):
+        assert form not in run.output
+        assert form not in str(emulator.requests_log())
+
+
+def test_legacy_email_and_key_auth_options(runner, emulator):
+    args = spec(api_email=EMAIL, api_key=KEY, account_id=MAIN_ACCOUNT, base_url=emulator.base_url)
+    run = runner.playbook(share_task("first", **args), share_task("second", **args), auth="none", verbosity=4)
+    assert_changed_then_unchanged(run)
+    assert {r["auth"] for r in emulator.requests_log()} == {"key"}
+    for form in secret_forms(KEY):
+        assert form not in run.output
+
+
+def test_legacy_auth_from_environment(runner, emulator):
+    env = {"CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY,
+           "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT, "CLOUDFLARE_BASE_URL": emulator.base_url}
+    run = runner.playbook(share_task("first", **spec()), auth="none", env=env)
+    assert run.task("first")["result"]["changed"] is True, run.output
+    assert {r["auth"] for r in emulator.requests_log()} == {"key"}
+
+
+def test_module_defaults_with_the_action_group(runner, emulator):
+    play = {"module_defaults": {"group/edgeops.cloudflare.cloudflare": {
+        "api_token": TOKEN, "account_id": MAIN_ACCOUNT, "base_url": emulator.base_url}}}
+    run = runner.playbook(share_task("first", **spec()), share_task("second", **spec()), auth="none", play=play, verbosity=4)
+    assert_changed_then_unchanged(run)
+    assert {r["auth"] for r in emulator.requests_log()} == {"token"}
+    assert TOKEN not in run.output
+
+
+# --- transient and permanent faults ---------------------------------------------------------------------
+
+
+def test_429_with_retry_after_then_success(runner, emulator):
+    emulator.add_faults({"method": "GET", "action": "status", "status": 429, "retry_after": 1})
+    run = runner.playbook(share_task("first", **spec()))
+    assert run.task("first")["result"]["changed"] is True, run.output
+    log = emulator.requests_log()
+    assert [r["status"] for r in log[:2]] == [429, 200] and log[0]["fault"] == "status"
+
+
+def test_three_503_then_success(runner, emulator):
+    emulator.add_faults({"method": "GET", "action": "status", "status": 503, "times": 3})
+    run = runner.playbook(share_task("first", **spec()))
+    assert run.task("first")["result"]["changed"] is True, run.output
+    assert [r["status"] for r in emulator.requests_log()[:4]] == [503, 503, 503, 200]
+
+
+def test_502_html_page_is_a_readable_failure(runner, emulator):
+    emulator.add_faults({"action": "html", "status": 502, "times": 10})
+    run = runner.playbook(share_task("first", **spec()))
+    message = run.task("first")["result"]["msg"]
+    assert "HTTP 502 with a body that is not Cloudflare JSON" in message and "after 5 attempt(s)" in message
+    assert "Traceback" not in run.output
+
+
+def test_hanging_server_fails_within_the_timeout_bound(runner, emulator):
+    emulator.add_faults({"action": "hang", "seconds": 30, "times": 10})
+    started = time.monotonic()
+    run = runner.playbook(share_task("first", **spec(timeout=1)))
+    elapsed = time.monotonic() - started
+    assert "timed out after 1 s" in run.task("first")["result"]["msg"]
+    # 5 attempts of 1 s plus 0.25+0.5+1+2 s of backoff, plus ansible's own start-up.
+    assert elapsed < 25, elapsed
+
+
+# --- wait -----------------------------------------------------------------------------------------------
+
+
+def test_wait_returns_once_recipients_are_associated(runner, emulator):
+    emulator.configure(transition_seconds=1)
+    run = runner.playbook(share_task("first", **spec(recipients=(A, B), wait=True, wait_timeout=30)))
+    result = run.task("first")["result"]
+    assert result["changed"] is True, run.output
+    assert {r["association_status"] for r in result["share"]["recipients"]} == {"associated"}
+
+
+def test_wait_timeout_bounds_the_wait(runner, emulator):
+    emulator.configure(transition_seconds=3600)
+    run = runner.playbook(share_task("first", **spec(wait=True, wait_timeout=2)))
+    result = run.task("first")
+    assert result["status"] == "failed"
+    assert "gave up after wait_timeout=2 s" in result["result"]["msg"] and "associating" in result["result"]["msg"]
+    assert result["result"]["changed"] is True and result["result"]["share"]["id"]

@@ -1,0 +1,242 @@
+"""Unit tests of the pure share planner, including a hypothesis property test."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import InputError
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
+    RESOURCE_TYPES,
+    Action,
+    apply_plan,
+    desired_from_params,
+    plan,
+    plan_delete,
+    share_view,
+)
+
+OWNER = "023e105f4ecef8ad9ca31a8372d0c353"
+ORG = "5f0c7c1b2ed04c41a0e0d7e5a2f7c0d1"
+ACCOUNTS = ["%032x" % n for n in range(1, 7)]
+RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+
+
+def params(**overrides):
+    base = dict(name="waf", recipients=None, resources=None, purge_recipients=True, purge_resources=True)
+    base.update(overrides)
+    return base
+
+
+def desired(**overrides):
+    return desired_from_params(params(**overrides), OWNER)
+
+
+def recipient(account, status="associated", rid=None):
+    return {"id": rid or "r" + account[-6:], "account_id": account, "association_status": status}
+
+
+def resource(resource_id=RULESET, meta=None, status="active", rtype="custom-ruleset", rid=None):
+    return {"id": rid or "x" + resource_id[-6:], "resource_id": resource_id, "resource_type": rtype,
+            "resource_account_id": OWNER, "meta": meta or {}, "status": status}
+
+
+def share(recipients=(), resources=(), name="waf", target_type="account"):
+    return {"id": "s" * 32, "name": name, "status": "active", "kind": "sent", "target_type": target_type,
+            "organization_id": ORG, "account_id": OWNER, "recipients": list(recipients), "resources": list(resources)}
+
+
+def res_param(resource_id=RULESET, meta=None, rtype="custom-ruleset"):
+    return {"resource_id": resource_id, "resource_type": rtype, "resource_account_id": None, "meta": meta}
+
+
+def test_create_needs_name_recipients_and_resources():
+    with pytest.raises(InputError, match="recipients and resources"):
+        plan(None, desired())
+
+
+def test_create_builds_one_request_with_wire_names():
+    actions = plan(None, desired(recipients=[{"account_id": ACCOUNTS[1], "organization_id": None},
+                                             {"account_id": ACCOUNTS[0], "organization_id": None}],
+                                 resources=[res_param()]))
+    assert actions == [Action("create_share", body={
+        "name": "waf",
+        "recipients": [{"recipient_account_id": ACCOUNTS[0]}, {"recipient_account_id": ACCOUNTS[1]}],
+        "resources": [{"resource_type": "custom-ruleset", "resource_account_id": OWNER, "resource_id": RULESET, "meta": {}}],
+    })]
+
+
+def test_empty_recipient_item_means_own_organization():
+    actions = plan(None, desired(recipients=[{"account_id": None, "organization_id": None}], resources=[res_param()]))
+    assert actions[0].fields["body"]["recipients"] == [{}]
+
+
+def test_noop_when_everything_matches():
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1], "disassociated")], [resource(), resource(status="deleted", rid="old")])
+    wanted = desired(recipients=[{"account_id": ACCOUNTS[0]}], resources=[res_param()])
+    assert plan(current, wanted) == []
+
+
+def test_single_recipient_change_uses_post_or_delete():
+    current = share([recipient(ACCOUNTS[0])], [resource()])
+    assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[1]}])) == [
+        Action("add_recipient", account_id=ACCOUNTS[1])]
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
+    assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}])) == [
+        Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1])]
+
+
+def test_several_recipient_changes_use_one_put():
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
+    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[0]}]))
+    assert actions == [Action("replace_recipients", account_ids=[ACCOUNTS[0], ACCOUNTS[2]])]
+
+
+def test_purge_false_only_adds_with_posts():
+    current = share([recipient(ACCOUNTS[0])], [resource()])
+    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[1]}, {"account_id": ACCOUNTS[2]}], purge_recipients=False))
+    assert [a.kind for a in actions] == ["add_recipient", "add_recipient"]
+
+
+def test_disassociated_recipient_wanted_again_is_added():
+    current = share([recipient(ACCOUNTS[0], "disassociated")], [resource()])
+    assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}])) == [Action("add_recipient", account_id=ACCOUNTS[0])]
+
+
+def test_meta_change_is_an_update_in_place_and_purge_removes():
+    current = share([recipient(ACCOUNTS[0])], [resource(meta={"a": 1}), resource("other")])
+    actions = plan(current, desired(resources=[res_param(meta={"a": 2})]))
+    assert [a.kind for a in actions] == ["update_resource", "remove_resource"]
+    assert actions[0].fields["share_resource_id"] == current["resources"][0]["id"]
+    assert plan(current, desired(resources=[res_param(meta={"a": 1})], purge_resources=False)) == []
+
+
+def test_order_removes_recipients_first_and_adds_them_last():
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
+    actions = plan(current, desired(name="new", recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[1]},
+                                                            {"account_id": ACCOUNTS[2]}],
+                                    resources=[res_param("other")]))
+    assert [a.kind for a in actions] == ["add_resource", "remove_resource", "add_recipient", "rename_share"]
+
+
+def test_switching_target_type_is_refused():
+    current = share([recipient(ACCOUNTS[0])], [resource()])
+    with pytest.raises(InputError, match="cannot switch"):
+        plan(current, desired(recipients=[{}]))
+    org_share = share([], [resource()], target_type="organization")
+    with pytest.raises(InputError, match="cannot switch"):
+        plan(org_share, desired(recipients=[{"account_id": ACCOUNTS[0]}]))
+    assert plan(org_share, desired(recipients=[{"organization_id": ORG}])) == []
+    with pytest.raises(InputError, match="owner's organization"):
+        plan(org_share, desired(recipients=[{"organization_id": ACCOUNTS[3]}]))
+
+
+@pytest.mark.parametrize("recipients, message", [
+    ([], "must not be empty"),
+    ([{"account_id": ACCOUNTS[0], "organization_id": ORG}], r"recipients\[0\] sets both"),
+    ([{"account_id": ACCOUNTS[0]}, {}], "mixes accounts and an organization"),
+    ([{"account_id": "ABC"}], r"recipients\[0\]\.account_id must be a 32-character"),
+    ([{"organization_id": ORG}, {"organization_id": ACCOUNTS[0]}], "several organizations"),
+])
+def test_bad_recipients(recipients, message):
+    with pytest.raises(InputError, match=message):
+        desired(recipients=recipients)
+
+
+@pytest.mark.parametrize("resources, message", [
+    ([], "must not be empty"),
+    ([res_param(rtype="waf")], r"resources\[0\]\.resource_type must be one of"),
+    ([res_param(resource_id="  ")], r"resources\[0\]\.resource_id must be a non-empty"),
+    ([res_param(meta={"a": 1}), res_param(meta={"a": 2})], "different meta"),
+    ([res_param(meta="a=1")], r"resources\[0\]\.meta must be a mapping"),
+])
+def test_bad_resources(resources, message):
+    with pytest.raises(InputError, match=message):
+        desired(resources=resources)
+
+
+def test_duplicates_are_merged():
+    wanted = desired(recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[0]}], resources=[res_param(), res_param()])
+    assert wanted.recipient_accounts == (ACCOUNTS[0],)
+    assert len(wanted.resources) == 1
+
+
+def test_delete_plan_and_view():
+    current = share([recipient(ACCOUNTS[0])], [resource()])
+    assert plan_delete(None) == []
+    after = apply_plan(current, plan_delete(current), OWNER)
+    assert after["status"] == "deleting" and share_view(after) == {}
+    assert share_view(current)["recipients"] == [{"account_id": ACCOUNTS[0]}]
+
+
+# Property: applying the plan yields the desired state, and planning again yields nothing.
+
+recipient_statuses = st.sampled_from(["associating", "associated", "disassociating", "disassociated"])
+resource_statuses = st.sampled_from(["active", "deleting", "deleted"])
+resource_ids = st.sampled_from(["%032x" % n for n in range(100, 106)])
+metas = st.sampled_from([{}, {"a": 1}, {"b": [1, 2]}])
+
+
+@st.composite
+def current_shares(draw):
+    recipients = [recipient(account, draw(recipient_statuses), rid="r%d" % index)
+                  for index, account in enumerate(draw(st.lists(st.sampled_from(ACCOUNTS), max_size=6)))]
+    resources = [resource(rid_, draw(metas), draw(resource_statuses), draw(st.sampled_from(RESOURCE_TYPES[:2])), rid="x%d" % index)
+                 for index, rid_ in enumerate(draw(st.lists(resource_ids, max_size=6)))]
+    # The API never holds two active records of one account or one resource triple.
+    seen_accounts, seen_keys = set(), set()
+    for item in recipients:
+        if item["association_status"] in ("associating", "associated"):
+            if item["account_id"] in seen_accounts:
+                item["association_status"] = "disassociated"
+            seen_accounts.add(item["account_id"])
+    for item in resources:
+        key = (item["resource_type"], item["resource_id"])
+        if item["status"] == "active":
+            if key in seen_keys:
+                item["status"] = "deleted"
+            seen_keys.add(key)
+    return draw(st.one_of(st.none(), st.just(share(recipients, resources, name=draw(st.sampled_from(["waf", "old"]))))))
+
+
+@st.composite
+def desired_params(draw):
+    recipients = draw(st.one_of(st.none(), st.lists(st.sampled_from(ACCOUNTS), min_size=1, max_size=6)))
+    resources = draw(st.one_of(st.none(), st.lists(
+        st.tuples(resource_ids, st.sampled_from(RESOURCE_TYPES[:2]), metas), min_size=1, max_size=6,
+        unique_by=lambda item: item[:2])))
+    return params(
+        name=draw(st.sampled_from(["waf", "new"])),
+        recipients=None if recipients is None else [{"account_id": a} for a in recipients],
+        resources=None if resources is None else [res_param(r, m, t) for r, t, m in resources],
+        purge_recipients=draw(st.booleans()),
+        purge_resources=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(current=current_shares(), wanted_params=desired_params())
+def test_plan_converges_in_one_step(current, wanted_params):
+    wanted = desired_from_params(wanted_params, OWNER)
+    if current is None and (wanted.recipient_accounts is None or wanted.resources is None):
+        with pytest.raises(InputError):
+            plan(current, wanted)
+        return
+    after = apply_plan(current, plan(current, wanted), OWNER)
+    assert plan(after, wanted) == []
+    view, before = share_view(after), share_view(current)
+    assert view["name"] == wanted.name
+    accounts = {r["account_id"] for r in view["recipients"]}
+    if wanted.recipient_accounts is not None:
+        expected = set(wanted.recipient_accounts)
+        assert accounts == expected if wanted.purge_recipients else accounts >= expected
+    else:
+        assert view["recipients"] == before["recipients"]
+    keys = {(r["resource_type"], r["resource_account_id"], r["resource_id"]): r["meta"] for r in view["resources"]}
+    if wanted.resources is not None:
+        assert {k: keys[k] for k in wanted.resources} == wanted.resources
+        if wanted.purge_resources:
+            assert set(keys) == set(wanted.resources)
+    else:
+        assert view["resources"] == before["resources"]

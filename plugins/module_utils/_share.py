@@ -49,6 +49,9 @@ class ShareApi:
     def list_shares(self, **filters):
         return self.client.list_all(self._path(), filters)
 
+    def list_organization_shares(self, organization_id, **filters):
+        return self.client.list_all(self.client.path("organizations", organization_id, "shares"), filters)
+
     def list_recipients(self, share_id):
         return self.client.list_all(self._path(share_id, "recipients"))
 

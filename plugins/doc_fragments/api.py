@@ -60,6 +60,21 @@ notes:
     that no duplicate is made; re-running the task converges.
 """
 
+    SHARE_PART = r"""
+options:
+  share_id:
+    description:
+      - The id of the share, a 32-character lowercase hexadecimal identifier.
+      - Mutually exclusive with O(share_name); one of them is required.
+    type: str
+  share_name:
+    description:
+      - The name of the share, looked up among the account's active shares of kind C(sent), as the
+        P(edgeops.cloudflare.share#module) module does; two or more matches is a failure that names every id.
+      - Mutually exclusive with O(share_id); one of them is required.
+    type: str
+"""
+
     ATTRIBUTES = r"""
 attributes:
   action_group:

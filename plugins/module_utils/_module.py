@@ -41,6 +41,24 @@ def common_argument_spec():
     )
 
 
+def share_part_argument_spec():
+    """Options of the modules that manage one part of a share (documented in ``edgeops.cloudflare.api.share_part``)."""
+    spec = common_argument_spec()
+    spec.update(
+        share_id=dict(type="str"),
+        share_name=dict(type="str"),
+    )
+    return spec
+
+
+SHARE_PART_RULES = dict(mutually_exclusive=[("share_id", "share_name")], required_one_of=[("share_id", "share_name")])
+
+
+def check_wait_timeout(params):
+    if params.get("wait") and params["wait_timeout"] <= 0:
+        raise InputError("wait_timeout must be a positive number of seconds, got %s" % params["wait_timeout"])
+
+
 def check_hex_id(option, value):
     """Fail unless ``value`` is a 32-character lowercase hex identifier."""
     if not isinstance(value, str) or not HEX_ID.match(value):

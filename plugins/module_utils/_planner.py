@@ -233,8 +233,8 @@ def _plan_resources(current, desired):
     actions = []
     for key, meta in sorted(desired.resources.items()):
         if key not in present:
-            actions.append(Action("add_resource", key=key, meta=meta))
-        elif present[key].get("meta") != meta:
+            actions.append(Action("add_resource", key=key, meta={} if meta is None else meta))
+        elif meta is not None and present[key].get("meta") != meta:
             actions.append(Action("update_resource", key=key, share_resource_id=present[key]["id"], meta=meta))
     if desired.purge_resources:
         actions.extend(Action("remove_resource", key=key, share_resource_id=present[key]["id"])
@@ -257,6 +257,32 @@ def plan(current, desired):
     if desired.name is not None and desired.name != current.get("name"):
         actions.append(Action("rename_share", name=desired.name))
     return actions
+
+
+def _part_of(current, recipient_accounts=None, organization_id=None, resources=None):
+    return DesiredShare(name=None, recipient_accounts=recipient_accounts, organization_id=organization_id,
+                        resources=resources, purge_recipients=False, purge_resources=False)
+
+
+def plan_recipient(current, account_id, organization_id, present):
+    """Actions for one recipient of an existing share; the other recipients are never touched."""
+    accounts = None if account_id is None else (account_id,)
+    if present:
+        return plan(current, _part_of(current, accounts, organization_id))
+    _check_target(current, _part_of(current, accounts, organization_id))
+    if account_id is None:
+        raise InputError("Share %s is shared with the whole organization; that recipient cannot be removed on its own. "
+                         "Delete the share instead (edgeops.cloudflare.share with state=absent)." % current.get("id"))
+    recipient = active_recipients(current).get(account_id)
+    return [Action("remove_recipient", recipient_id=recipient["id"], account_id=account_id)] if recipient else []
+
+
+def plan_resource(current, key, meta, present):
+    """Actions for one resource of an existing share (``meta`` None: leave it as it is); others are never touched."""
+    if present:
+        return plan(current, _part_of(current, resources={key: meta}))
+    resource = active_resources(current).get(key)
+    return [Action("remove_resource", key=key, share_resource_id=resource["id"])] if resource else []
 
 
 def plan_delete(current):

@@ -160,16 +160,18 @@ def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=tim
     return value
 
 
-def pending_recipients(state):
+def pending_recipients(state, accounts=None):
     return ["%s (%s)" % (r.get("account_id"), r.get("association_status"))
-            for r in state.get("recipients") or () if r.get("association_status") in PENDING_RECIPIENT_STATUSES]
+            for r in state.get("recipients") or ()
+            if r.get("association_status") in PENDING_RECIPIENT_STATUSES and (accounts is None or r.get("account_id") in accounts)]
 
 
-def wait_for_recipients(api, state, timeout):
+def wait_for_recipients(api, state, timeout, accounts=None):
+    """Poll until no recipient (of ``accounts``, or of the share) is associating or disassociating."""
     def check():
         latest = with_recipients(api, state)
-        return not pending_recipients(latest), latest
-    return wait_until(check, timeout, lambda latest: "recipients still pending: " + ", ".join(pending_recipients(latest)))
+        return not pending_recipients(latest, accounts), latest
+    return wait_until(check, timeout, lambda latest: "recipients still pending: " + ", ".join(pending_recipients(latest, accounts)))
 
 
 def wait_for_deletion(api, state, timeout):
@@ -180,16 +182,29 @@ def wait_for_deletion(api, state, timeout):
 
 
 class ShareRequest:
-    """What a ``share`` task asks for: identity, desired state, and how to run."""
+    """What a task asks for: which share, whether its subject should exist, and how to run.
 
-    def __init__(self, name, share_id, present, desired, wait, wait_timeout, check_mode):
+    ``desired`` is the DesiredShare of the ``share`` module; the part modules leave it None.
+    ``wait_accounts`` limits ``wait`` to some recipients (None: all of them).
+    """
+
+    def __init__(self, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0, wait_accounts=None):
         self.name = name
         self.share_id = share_id
         self.present = present
+        self.check_mode = check_mode
         self.desired = desired
         self.wait = wait
         self.wait_timeout = wait_timeout
-        self.check_mode = check_mode
+        self.wait_accounts = wait_accounts
+
+
+def apply_actions(api, request, current, actions):
+    """Predict (check mode) or perform the actions, then wait if asked; return the final state."""
+    if request.check_mode:
+        return apply_plan(current, actions, api.account_id)
+    final = execute(api, current, actions, api.account_id)
+    return _wait(api, request, final, changed=bool(actions))
 
 
 def converge(api, request):
@@ -202,11 +217,7 @@ def converge(api, request):
         actions = plan(current, request.desired)
     else:
         actions = plan_delete(current)
-    if request.check_mode:
-        final = apply_plan(current, actions, api.account_id)
-    else:
-        final = execute(api, current, actions, api.account_id)
-        final = _wait(api, request, final, changed=bool(actions))
+    final = apply_actions(api, request, current, actions)
     return {
         "changed": bool(actions),
         "share": final or {},
@@ -214,12 +225,27 @@ def converge(api, request):
     }
 
 
+def converge_part(api, request, plan_part, pick):
+    """Converge one part of an existing share (a recipient, a resource) and leave the rest alone.
+
+    ``plan_part(share)`` returns the actions; ``pick(share)`` returns the part's API object, or {} when absent.
+    """
+    current = find_share(api, name=request.name, share_id=request.share_id)
+    if current is None:
+        raise InputError("No active share %s in account %s." % (
+            request.share_id or "named %r" % request.name, api.account_id))
+    actions = plan_part(current)
+    final = apply_actions(api, request, current, actions)
+    before, after = pick(current), pick(final)
+    return {"changed": bool(actions), "share_id": current["id"], "diff": {"before": before, "after": after}, "after": after}
+
+
 def _wait(api, request, state, changed):
     if not request.wait or not state:
         return state
     try:
-        if request.present:
-            return wait_for_recipients(api, state, request.wait_timeout)
+        if request.present or request.wait_accounts is not None:
+            return wait_for_recipients(api, state, request.wait_timeout, request.wait_accounts)
         return wait_for_deletion(api, state, request.wait_timeout)
     except TimeoutError as error:
         raise PartialFailure("Share %s: %s" % (state.get("id"), error), CloudflareError(str(error)),

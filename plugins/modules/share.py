@@ -290,10 +290,10 @@ share:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import InputError
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     build_client,
     check_hex_id,
+    check_wait_timeout,
     common_argument_spec,
     require_account_id,
     run_module,
@@ -336,12 +336,12 @@ def run(module):
     params = module.params
     account_id = require_account_id(params)
     share_id = params["share_id"] and check_hex_id("share_id", params["share_id"])
-    if params["wait"] and params["wait_timeout"] <= 0:
-        raise InputError("wait_timeout must be a positive number of seconds, got %s" % params["wait_timeout"])
+    check_wait_timeout(params)
     present = params["state"] == "present"
     desired = desired_from_params(params, account_id) if present else None
     api = ShareApi(build_client(module), account_id)
-    request = ShareRequest(params["name"], share_id, present, desired, params["wait"], params["wait_timeout"], module.check_mode)
+    request = ShareRequest(params["name"], share_id, present, module.check_mode, desired=desired,
+                           wait=params["wait"], wait_timeout=params["wait_timeout"])
     result = converge(api, request)
     if not module._diff:
         del result["diff"]

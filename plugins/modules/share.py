@@ -15,7 +15,7 @@ description:
   - Idempotent; finds the share by O(share_id), or by O(name) among the account's active sent shares.
   - Recipients and resources are changed in place through their own endpoints; the share is never re-created.
 author:
-  - edgeops.cloudflare contributors
+  - edgeops.cloudflare maintainers (@edgeops)
 options:
   name:
     description:

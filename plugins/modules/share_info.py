@@ -20,7 +20,7 @@ description:
     C(ansible localhost -m edgeops.cloudflare.share_info -a 'name=\"Shared WAF rules\" include_recipients=true'),
     with the credentials in the E(CLOUDFLARE_API_TOKEN) and E(CLOUDFLARE_ACCOUNT_ID) environment variables."
 author:
-  - edgeops.cloudflare contributors
+  - edgeops.cloudflare maintainers (@edgeops)
 options:
   share_id:
     description:

@@ -14,7 +14,7 @@ description:
   - For teams that own only their part of a share, for example a partner team adding its own account.
   - A recipient that is C(disassociating) or C(disassociated) counts as absent and is added again with O(state=present).
 author:
-  - edgeops.cloudflare contributors
+  - edgeops.cloudflare maintainers (@edgeops)
 options:
   recipient_account_id:
     description:

@@ -15,7 +15,7 @@ description:
   - A resource's identity is (O(resource_type), O(resource_account_id), O(resource_id)); a changed O(meta) is
     updated in place.
 author:
-  - edgeops.cloudflare contributors
+  - edgeops.cloudflare maintainers (@edgeops)
 options:
   resource_id:
     description:

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 
-from fixtures import clean_emulator, emulator  # noqa: E402,F401  pylint: disable=unused-import  (pytest finds fixtures by name)
+from fixtures import clean_emulator, emulator  # noqa: E402,F401  # pylint: disable=unused-import
 from runner import AnsibleRunner  # noqa: E402
 
 

@@ -41,23 +41,40 @@ options:
     default: https://api.cloudflare.com/client/v4
   validate_certs:
     description:
-      - Whether to verify the API's TLS certificate. Setting it to V(false) is unsafe outside tests.
+      - Whether to verify the API's TLS certificate. Setting it to V(false) is unsafe outside tests,
+        anyone on the path could read the credentials.
     type: bool
     default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to trust for the API's TLS certificate, for example a TLS-inspecting
+        proxy's CA or a test server's CA. When not set, the system's trust store is used.
+    type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP answer. Failed requests are retried a bounded number of times
-        (rate limits honouring C(Retry-After), and transient server errors), so a task can take longer than this.
+      - Seconds to wait for each HTTP answer. Failed requests are retried (see O(max_retries)),
+        so a task can take longer than this.
     type: int
     default: 30
+  max_retries:
+    description:
+      - How many times a request is retried after a rate limit (429), a 503, or for reads, updates and
+        deletes a transient failure (500, 502, 504, time-out, dropped connection). V(0) disables retries.
+      - Waits grow exponentially from 0.25 seconds; a C(Retry-After) header is honoured.
+    type: int
+    default: 4
+  max_retry_wait:
+    description:
+      - The most seconds one request may spend waiting between retries in total. A C(Retry-After) longer
+        than what is left fails the task at once rather than waiting.
+    type: int
+    default: 60
 notes:
   - Credentials are never logged; O(api_token) and O(api_key) are marked C(no_log).
   - All modules of this collection are in the C(edgeops.cloudflare.cloudflare) action group, so
     C(module_defaults) with C(group/edgeops.cloudflare.cloudflare) sets these options once for a play.
-  - Answers 429 and 503, and for reads, updates and deletes also 500, 502, 504, time-outs and dropped
-    connections, are retried up to four times with exponential backoff (honouring C(Retry-After)), waiting
-    60 seconds at most in total. A create (POST) is not retried after an answer whose fate is unknown, so
-    that no duplicate is made; re-running the task converges.
+  - A create (POST) is not retried after an answer whose fate is unknown (time-out, dropped connection, 500,
+    502, 504), so that no duplicate is made; re-running the task converges.
 """
 
     SHARE_PART = r"""

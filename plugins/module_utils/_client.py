@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import ssl
 import time
 
 from http.client import HTTPException, IncompleteRead
@@ -20,6 +21,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import SSLValidationError
 from ansible.module_utils.urls import open_url
 
 from ._errors import CloudflareError
@@ -39,11 +41,24 @@ IDEMPOTENT_RETRIED_STATUSES = frozenset((500, 502, 504))
 
 
 class TransportError(Exception):
-    """No HTTP answer at all (refused, reset, timeout, TLS); ``sent`` says whether the request may have reached the server."""
+    """No HTTP answer at all (refused, reset, timeout, TLS).
 
-    def __init__(self, message, sent):
+    ``sent``: the request may have reached the server; ``retryable``: trying again can help
+    (a certificate that fails verification will fail again).
+    """
+
+    def __init__(self, message, sent, retryable=True):
         super().__init__(message)
         self.sent = sent
+        self.retryable = retryable
+
+
+TLS_HINT = ("Set ca_path to the CA certificate that signed the API's certificate "
+            "(or, unsafe and for tests only, validate_certs: false).")
+
+
+def _tls_error(error):
+    return TransportError("TLS certificate verification failed: %s. %s" % (error, TLS_HINT), sent=False, retryable=False)
 
 
 class RawResponse:
@@ -86,11 +101,17 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
         raise TransportError("timed out after %s s" % timeout, sent=True)
     except URLError as error:
         reason = error.reason
+        if isinstance(reason, ssl.SSLError):
+            raise _tls_error(reason)
         refused = isinstance(reason, ConnectionRefusedError)
         raise TransportError("connection failed: %s" % reason, sent=not refused)
+    except ssl.SSLError as error:
+        raise _tls_error(error)
     except IncompleteRead as error:
         raise TransportError("truncated answer (%d bytes read, %s more expected)"
                              % (len(error.partial), error.expected), sent=True)
+    except SSLValidationError as error:
+        raise _tls_error(error)
     except UrlsConnectionError as error:
         raise TransportError("connection failed: %s" % error, sent=False)
     except (HTTPException, OSError) as error:
@@ -178,6 +199,8 @@ class CloudflareClient:
             try:
                 response = self._send(method, url, headers, data)
             except TransportError as error:
+                if not error.retryable:
+                    raise CloudflareError("%s: %s" % (label, error))
                 if error.sent and method not in IDEMPOTENT_METHODS:
                     raise CloudflareError(
                         "%s: %s; not retried because the request may have been applied "

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ._client import CloudflareClient
+from ._client import CloudflareClient, RetryPolicy
 from ._errors import CloudflareError, InputError
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -37,7 +37,10 @@ def common_argument_spec():
         account_id=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_ACCOUNT_ID"])),
         base_url=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_BASE_URL"]), default=DEFAULT_BASE_URL),
         validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
+        max_retries=dict(type="int", default=4),
+        max_retry_wait=dict(type="int", default=60),
     )
 
 
@@ -66,6 +69,11 @@ def check_hex_id(option, value):
             "%s must be a 32-character lowercase hexadecimal Cloudflare identifier, got %r"
             % (option, value))
     return value
+
+
+def optional_hex_id(params, option):
+    """The option's value checked as a hex id, or None when the task does not set it (an empty string is an error)."""
+    return None if params.get(option) is None else check_hex_id(option, params[option])
 
 
 def _clean(value):
@@ -133,9 +141,15 @@ def build_client(module, environ=None):
             module.no_log_values.add(value.replace("Bearer ", "", 1))
     if params["timeout"] <= 0:
         raise InputError("timeout must be a positive number of seconds, got %s" % params["timeout"])
+    for option in ("max_retries", "max_retry_wait"):
+        if params[option] < 0:
+            raise InputError("%s must be 0 or more, got %s" % (option, params[option]))
+    if params["ca_path"] and not os.path.isfile(params["ca_path"]):
+        raise InputError("ca_path must be a readable PEM file of CA certificates; %s is not a file" % params["ca_path"])
     return CloudflareClient(
         check_base_url(params["base_url"]), headers,
-        timeout=params["timeout"], validate_certs=params["validate_certs"],
+        timeout=params["timeout"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
+        retry_policy=RetryPolicy(max_retries=params["max_retries"], max_total_wait=params["max_retry_wait"]),
     )
 
 

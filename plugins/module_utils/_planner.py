@@ -99,6 +99,25 @@ def _check_hex(option, value):
     return value
 
 
+MAX_NAME_LENGTH = 255
+
+
+def check_share_name(option, name):
+    """A share name the API will take as it is: no control characters, no outer whitespace, 1-255 characters."""
+    if name is None:
+        return None
+    if not name.strip():
+        raise InputError("%s must not be empty or only whitespace." % option)
+    if name != name.strip():
+        raise InputError("%s must not start or end with whitespace (got %r): the API would store another name "
+                         "than the one this task looks up." % (option, name))
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in name):
+        raise InputError("%s must not contain control characters (got %r)." % (option, name))
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError("%s is %d characters long; at most %d are allowed." % (option, len(name), MAX_NAME_LENGTH))
+    return name
+
+
 def normalize_recipients(recipients):
     """Return (sorted account ids, organization id) from the ``recipients`` option; one of them is None."""
     if recipients is None:
@@ -145,9 +164,10 @@ def normalize_resources(resources, owner_account_id):
             raise InputError("%s.resource_type must be one of %s, got %r." % (option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
         account = item.get("resource_account_id") or owner_account_id
         key = (item["resource_type"], _check_hex(option + ".resource_account_id", account), resource_id)
-        meta = {} if item.get("meta") is None else item["meta"]
-        if not isinstance(meta, dict):
+        meta = item.get("meta")
+        if meta is not None and not isinstance(meta, dict):
             raise InputError("%s.meta must be a mapping (a dict), got %s." % (option, type(meta).__name__))
+        meta = {} if meta is None else meta
         if key in wanted and wanted[key] != meta:
             raise InputError("%s repeats resource %s with a different meta; list each resource once." % (option, "/".join(key)))
         wanted[key] = meta
@@ -156,9 +176,7 @@ def normalize_resources(resources, owner_account_id):
 
 def desired_from_params(params, owner_account_id):
     """Build a DesiredShare from the ``share`` module's options (already type-checked by the argspec)."""
-    name = params.get("name")
-    if name is not None and not name.strip():
-        raise InputError("name must not be empty or only whitespace.")
+    name = check_share_name("name", params.get("name"))
     accounts, organization_id = normalize_recipients(params.get("recipients"))
     return DesiredShare(
         name=name,

@@ -14,6 +14,7 @@ import time
 from ._errors import CloudflareError, InputError
 from ._planner import (
     ACTIVE_SHARE_STATUS,
+    TARGET_ORGANIZATION,
     apply_action,
     apply_plan,
     key_to_resource,
@@ -90,16 +91,41 @@ class PartialFailure(CloudflareError):
         self.result = result
 
 
+RECIPIENT_COUNT_FIELDS = ("associated_recipient_count", "associating_recipient_count",
+                          "disassociated_recipient_count", "disassociating_recipient_count")
+
+
+def share_facts(state):
+    """The share returned to the task. The recipient counts are dropped: only some answers carry them, they go
+    stale as soon as an association settles, and ``recipients`` holds the same facts."""
+    return {key: value for key, value in (state or {}).items() if key not in RECIPIENT_COUNT_FIELDS}
+
+
 def with_recipients(api, share):
     state = dict(share)
     state["recipients"] = api.list_recipients(share["id"])
     return state
 
 
-def find_share(api, name=None, share_id=None, include_recipients=True):
-    """The active sent share by id or by name (with its recipients if asked); None when there is none."""
+def list_sent_shares(api):
+    """The account's active sent shares with their resources: one request while the API answers unpaginated."""
+    return api.list_shares(kind="sent", status="active", include_resources="true")
+
+
+def is_active_sent(share):
+    return share.get("status") == ACTIVE_SHARE_STATUS and share.get("kind", "sent") == "sent"
+
+
+def find_share(api, name=None, share_id=None, include_recipients=True, listing=None):
+    """The active sent share by id or by name (with its recipients if asked); None when there is none.
+
+    ``listing``: the result of ``list_sent_shares`` when the caller already has it (the bulk module
+    lists once for all its shares); a lookup by name then costs no request, and so does a lookup
+    by id of a listed share.
+    """
     if share_id:
-        share = api.get_share(share_id)
+        listed = [share for share in listing or () if share.get("id") == share_id]
+        share = listed[0] if listed else api.get_share(share_id)
         if share is None:
             return None
         if share.get("kind") == "received":
@@ -107,9 +133,8 @@ def find_share(api, name=None, share_id=None, include_recipients=True):
                              % (share_id, share.get("account_id")))
         matches = [share] if share.get("status") == ACTIVE_SHARE_STATUS else []
     else:
-        matches = [share for share in api.list_shares(kind="sent", status="active", include_resources="true")
-                   if share.get("name") == name and share.get("status") == ACTIVE_SHARE_STATUS
-                   and share.get("kind", "sent") == "sent"]
+        shares = list_sent_shares(api) if listing is None else listing
+        matches = [share for share in shares if share.get("name") == name and is_active_sent(share)]
     if len(matches) > 1:
         raise InputError("%d active shares are named %r (ids: %s); names are not unique in Cloudflare, so this task will "
                          "not guess. Pass share_id to pick one, or delete the extra shares."
@@ -119,15 +144,19 @@ def find_share(api, name=None, share_id=None, include_recipients=True):
     return with_recipients(api, matches[0]) if include_recipients else dict(matches[0])
 
 
-def execute(api, state, actions, owner_account_id):
-    """Run the actions in order, folding each answer into the state. On an API error, say what was and was not done."""
+def execute(api, state, actions, owner_account_id, read_back=True):
+    """Run the actions in order, folding each answer into the state. On an API error, say what was and was not done.
+
+    ``read_back``: after a create or a recipients replace (whose answers do not list the recipients),
+    read the recipients back; without it, the state holds the planner's prediction of them.
+    """
     for index, action in enumerate(actions):
         try:
             answer = api.perform(state["id"] if state else None, action)
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, index)
         state = apply_action(state, action, owner_account_id, answer)
-    if any(action.kind in ("create_share", "replace_recipients") for action in actions):
+    if read_back and any(action.kind in ("create_share", "replace_recipients") for action in actions):
         try:
             state = with_recipients(api, state)
         except CloudflareError as error:
@@ -199,30 +228,56 @@ class ShareRequest:
         self.wait_accounts = wait_accounts
 
 
-def apply_actions(api, request, current, actions):
+def apply_actions(api, request, current, actions, read_back=True):
     """Predict (check mode) or perform the actions, then wait if asked; return the final state."""
     if request.check_mode:
         return apply_plan(current, actions, api.account_id)
-    final = execute(api, current, actions, api.account_id)
+    final = execute(api, current, actions, api.account_id, read_back=read_back)
     return _wait(api, request, final, changed=bool(actions))
 
 
-def converge(api, request):
-    """Bring one share to the requested state. Returns the module result (changed, share, diff)."""
-    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=request.present)
+def plan_share(api, request, listing=None, lean=False):
+    """Find the share and plan the request: returns (current state, actions).
+
+    ``listing``: see ``find_share``. ``lean`` (the bulk module): read the recipients only when the
+    plan needs them (the request manages account recipients), not just to return them.
+    """
+    read_recipients = request.present and not (lean and request.desired.recipient_accounts is None)
+    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
+                         listing=listing)
     if request.present:
         if current is None and request.share_id:
             raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
                              % (request.share_id, api.account_id))
-        actions = plan(current, request.desired)
-    else:
-        actions = plan_delete(current)
-    final = apply_actions(api, request, current, actions)
+        return current, plan(current, request.desired)
+    return current, plan_delete(current)
+
+
+def _view(state, recipients_known):
+    view = share_view(state)
+    if not recipients_known and view.get("target_type") != TARGET_ORGANIZATION:
+        view.pop("recipients", None)
+    return view
+
+
+def finish(api, request, current, actions, lean=False):
+    """Run (or, in check mode, predict) the planned actions; return the module result (changed, share, diff).
+
+    ``lean``: no read-back of the recipients after a create or a recipients replace (see ``execute``).
+    """
+    final = apply_actions(api, request, current, actions, read_back=not lean)
+    recipients_known = current is None or "recipients" in current
     return {
         "changed": bool(actions),
-        "share": final or {},
-        "diff": {"before": share_view(current), "after": share_view(final)},
+        "share": share_facts(final),
+        "diff": {"before": _view(current, recipients_known), "after": _view(final, recipients_known)},
     }
+
+
+def converge(api, request, listing=None, lean=False):
+    """Bring one share to the requested state. Returns the module result (changed, share, diff)."""
+    current, actions = plan_share(api, request, listing=listing, lean=lean)
+    return finish(api, request, current, actions, lean=lean)
 
 
 def converge_part(api, request, plan_part, pick):

@@ -101,8 +101,8 @@ options:
         type: str
       meta:
         description:
-          - Free-form metadata of the share resource.
-        type: dict
+          - Free-form metadata of the share resource, a mapping. Anything else (a string, a list) is an error.
+        type: raw
         default: {}
   purge_resources:
     description:
@@ -292,7 +292,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     build_client,
-    check_hex_id,
+    optional_hex_id,
     check_wait_timeout,
     common_argument_spec,
     require_account_id,
@@ -322,7 +322,7 @@ def argument_spec():
                 resource_id=dict(type="str", required=True),
                 resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
                 resource_account_id=dict(type="str"),
-                meta=dict(type="dict", default={}),
+                meta=dict(type="raw", default={}),
             ),
         ),
         purge_resources=dict(type="bool", default=True),
@@ -335,7 +335,7 @@ def argument_spec():
 def run(module):
     params = module.params
     account_id = require_account_id(params)
-    share_id = params["share_id"] and check_hex_id("share_id", params["share_id"])
+    share_id = optional_hex_id(params, "share_id")
     check_wait_timeout(params)
     present = params["state"] == "present"
     desired = desired_from_params(params, account_id) if present else None

@@ -290,7 +290,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     build_client,
-    check_hex_id,
+    optional_hex_id,
     common_argument_spec,
     require_account_id,
     run_module,
@@ -323,8 +323,8 @@ def argument_spec():
 
 def run(module):
     params = module.params
-    share_id = params["share_id"] and check_hex_id("share_id", params["share_id"])
-    organization_id = params["organization_id"] and check_hex_id("organization_id", params["organization_id"])
+    share_id = optional_hex_id(params, "share_id")
+    organization_id = optional_hex_id(params, "organization_id")
     account_id = None if organization_id else require_account_id(params)
     query = InfoQuery(
         share_id=share_id, name=params["name"], filters=filters_from_params(params), organization_id=organization_id,

@@ -116,13 +116,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     SHARE_PART_RULES,
     build_client,
-    check_hex_id,
+    optional_hex_id,
     check_wait_timeout,
     require_account_id,
     run_module,
     share_part_argument_spec,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import TARGET_ORGANIZATION, plan_recipient
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
+    TARGET_ORGANIZATION,
+    check_share_name,
+    plan_recipient,
+)
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge_part
 
 
@@ -153,9 +157,10 @@ def recipient_picker(account_id):
 def run(module):
     params = module.params
     account_id = require_account_id(params)
-    share_id = params["share_id"] and check_hex_id("share_id", params["share_id"])
-    recipient = params["recipient_account_id"] and check_hex_id("recipient_account_id", params["recipient_account_id"])
-    organization = params["recipient_organization_id"] and check_hex_id("recipient_organization_id", params["recipient_organization_id"])
+    share_id = optional_hex_id(params, "share_id")
+    check_share_name("share_name", params["share_name"])
+    recipient = optional_hex_id(params, "recipient_account_id")
+    organization = optional_hex_id(params, "recipient_organization_id")
     check_wait_timeout(params)
     present = params["state"] == "present"
     api = ShareApi(build_client(module), account_id)

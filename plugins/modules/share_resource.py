@@ -41,9 +41,9 @@ options:
     type: str
   meta:
     description:
-      - Free-form metadata of the share resource.
+      - Free-form metadata of the share resource, a mapping. Anything else (a string, a list) is an error.
       - If omitted, an existing resource's metadata is left as it is, and a new resource gets V({}).
-    type: dict
+    type: raw
   state:
     description:
       - Whether the resource should be in the share.
@@ -131,13 +131,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     SHARE_PART_RULES,
     build_client,
-    check_hex_id,
+    optional_hex_id,
     require_account_id,
     run_module,
     share_part_argument_spec,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
     RESOURCE_TYPES,
+    check_share_name,
     normalize_resources,
     plan_resource,
     resource_key,
@@ -151,7 +152,7 @@ def argument_spec():
         resource_id=dict(type="str", required=True),
         resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
         resource_account_id=dict(type="str"),
-        meta=dict(type="dict"),
+        meta=dict(type="raw"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     return spec
@@ -169,8 +170,9 @@ def resource_picker(key):
 def run(module):
     params = module.params
     account_id = require_account_id(params)
-    share_id = params["share_id"] and check_hex_id("share_id", params["share_id"])
-    ((key, _default_meta),) = normalize_resources([params], account_id).items()
+    share_id = optional_hex_id(params, "share_id")
+    check_share_name("share_name", params["share_name"])
+    key = next(iter(normalize_resources([params], account_id)))
     present = params["state"] == "present"
     api = ShareApi(build_client(module), account_id)
     request = ShareRequest(params["share_name"], share_id, present, module.check_mode)

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import urllib.parse
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from harness import MAIN_ACCOUNT, TOKEN
+from harness import KEY, MAIN_ACCOUNT, TOKEN
 
 HERE = Path(__file__).resolve().parent
 ANSIBLE_BIN = Path(sys.executable).parent
 PROCESS_TIMEOUT = 240
+# Every run is made at -vvvv, and its output and recorded results are scanned for every secret it was given.
+DEFAULT_VERBOSITY = 4
+SECRET_OPTIONS = ("api_token", "api_key")
+SECRET_VARIABLES = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY")
+
+
+def secret_forms(secret):
+    """The ways a secret could leak: as is, URL-encoded, base64 (as in a Basic auth header)."""
+    return {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+
+
+def secrets_in(value):
+    """Values of api_token/api_key anywhere in a task structure."""
+    if isinstance(value, dict):
+        found = {v for k, v in value.items() if k in SECRET_OPTIONS and isinstance(v, str)}
+        return found.union(*(secrets_in(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(secrets_in(v) for v in value))
+    return set()
 
 
 class Run:
@@ -49,6 +70,8 @@ class AnsibleRunner:
         self.emulator = emulator
         self.collections_path = collections_path
         self.count = 0
+        self.secrets = {TOKEN, KEY}
+        self.scans = 0
         self.inventory = self.workdir / "inventory.yml"
         self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
             "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
@@ -75,16 +98,25 @@ class AnsibleRunner:
         env.update(extra or {})
         return env
 
-    def _execute(self, command, env):
+    def _execute(self, command, env, secrets=()):
         self.count += 1
         results_file = self.workdir / ("results-%d.jsonl" % self.count)
         env = dict(env, RECORD_RESULTS_FILE=str(results_file))
         completed = subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
                                    timeout=PROCESS_TIMEOUT, check=False)
-        lines = results_file.read_text().splitlines() if results_file.exists() else []
-        return Run(completed, [json.loads(line) for line in lines])
+        recorded = results_file.read_text() if results_file.exists() else ""
+        self.secrets |= set(secrets) | {env[name] for name in SECRET_VARIABLES if env.get(name)}
+        self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, "the output of %s" % command[0])
+        return Run(completed, [json.loads(line) for line in recorded.splitlines()])
 
-    def playbook(self, *tasks, check=False, diff=False, verbosity=0, auth="env", env=None, extra_vars=None, play=None):
+    def assert_no_secret_in(self, text, where):
+        self.scans += 1
+        for secret in self.secrets:
+            for form in secret_forms(secret):
+                assert form not in text, "a secret (%s...) leaked into %s" % (secret[:3], where)
+
+    def playbook(self, *tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, auth="env", env=None, extra_vars=None,
+                 play=None):
         """Run one play on localhost with ``tasks``; ``auth="env"`` provides emulator credentials via environment."""
         self.count += 1
         path = self.workdir / ("playbook-%d.yml" % self.count)
@@ -97,13 +129,13 @@ class AnsibleRunner:
         command += ["-" + "v" * verbosity] if verbosity else []
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
-        return self._execute(command, self.environment(auth, env))
+        return self._execute(command, self.environment(auth, env), secrets_in([play_spec, extra_vars]))
 
-    def adhoc(self, module, args, check=False, diff=False, verbosity=0, auth="env", env=None):
+    def adhoc(self, module, args, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, auth="env", env=None):
         """Run ``ansible localhost -m module -a args`` (args: a dict sent as JSON, or a k=v string)."""
         command = [str(ANSIBLE_BIN / "ansible"), "localhost", "-i", str(self.inventory), "-m", module,
                    "-a", args if isinstance(args, str) else json.dumps(args)]
         command += ["--check"] if check else []
         command += ["--diff"] if diff else []
         command += ["-" + "v" * verbosity] if verbosity else []
-        return self._execute(command, self.environment(auth, env))
+        return self._execute(command, self.environment(auth, env), secrets_in(args))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import time
-import urllib.parse
 
 import pytest
 
 from harness import EMAIL, FOREIGN_ACCOUNT, KEY, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+from runner import secret_forms
 
 A, B, C = MEMBER_ACCOUNTS
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
@@ -83,7 +82,7 @@ def test_check_mode_creates_nothing_reports_changed_and_diffs(runner, emulator):
     assert run.rc == 0, run.output
     result = run.task("first")["result"]
     assert result["changed"] is True
-    assert {method for method, _ in requests_of(emulator)} == {"GET"}
+    assert {entry[0] for entry in requests_of(emulator)} == {"GET"}
     assert emulator.state() == []
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"] == {
@@ -112,7 +111,7 @@ def test_public_example_organization_share(runner, emulator):
     assert post["body"]["recipients"] == [{}]
     share = only_share(emulator)
     assert share["target_type"] == "organization"
-    named = runner.playbook(share_task("again", **dict(args, recipients=[{"organization_id": MAIN_ORG}])))
+    named = runner.playbook(share_task("again", **{**args, "recipients": [{"organization_id": MAIN_ORG}]}))
     assert named.task("again")["result"]["changed"] is False, named.output
 
 
@@ -176,8 +175,8 @@ def test_resources_added_removed_and_meta_updated_in_place(runner, emulator):
     run = runner.playbook(share_task("first", **args), share_task("second", **args))
     assert_changed_then_unchanged(run)
     writes = writes_of(emulator)
-    assert sorted(method for method, _ in writes) == ["DELETE", "POST", "PUT"]
-    assert all(path.startswith("/%s/resources" % seeded["id"]) for _, path in writes)
+    assert sorted(method for method, path in writes) == ["DELETE", "POST", "PUT"]
+    assert all(path.startswith("/%s/resources" % seeded["id"]) for method, path in writes)
     share = only_share(emulator)
     assert share["id"] == seeded["id"]
     active = {r["resource_id"]: r["meta"] for r in share["resources"] if r["status"] == "active"}
@@ -279,10 +278,6 @@ def test_api_validation_error_is_one_readable_message(runner, emulator):
 
 
 # --- authentication and secrets -------------------------------------------------------------------------
-
-
-def secret_forms(secret):
-    return {secret, urllib.parse.quote(secret), base64.b64encode(secret.encode()).decode()}
 
 
 def test_bad_token_fails_readably_and_never_shows_the_token(runner, emulator):

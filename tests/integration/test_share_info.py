@@ -279,7 +279,7 @@ def test_bad_input_fails_before_any_request(runner, emulator):
         "share_id with organization_id": (dict(share_id=UNKNOWN_SHARE, organization_id=MAIN_ORG), "mutually exclusive"),
         "unknown resource type": (dict(resource_types=["waf-thing"]), "resource_types"),
         "unknown kind": (dict(kind="both"), "kind"),
-        "two auth schemes": (dict(api_email="e@example.com", api_key="k", api_token=TOKEN), "Use one auth scheme"),
+        "two auth schemes": (dict(api_email="e@example.com", api_key="key-Vb71qPz4", api_token=TOKEN), "Use one auth scheme"),
     }
     run = runner.playbook(*[dict(info(label, **case[0]), ignore_errors=True) for label, case in cases.items()])
     for label, (args, message) in cases.items():

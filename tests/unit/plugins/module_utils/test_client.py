@@ -46,15 +46,17 @@ class StubTransport:
 
 
 def client(transport, **kwargs):
-    sleeps = []
+    """A client on the stub transport; ``client.slept`` lists the back-off waits it asked for."""
+    slept = []
     instance = CloudflareClient(BASE, {"Authorization": "Bearer secret-token"}, transport=transport,
-                                sleep=sleeps.append, **kwargs)
-    return instance, sleeps
+                                sleep=slept.append, **kwargs)
+    instance.slept = slept
+    return instance
 
 
 def test_sends_auth_json_and_escaped_path():
     transport = StubTransport(answer(body=envelope({"id": "x"})))
-    api, _ = client(transport)
+    api = client(transport)
     path = api.path("accounts", "a/../b", "shares")
     assert api.request("POST", path, query={"kind": "sent"}, body={"name": "n"})["result"] == {"id": "x"}
     call = transport.calls[0]
@@ -68,17 +70,17 @@ def test_error_message_has_status_codes_chain_and_pointer():
     errors = [{"code": 6003, "message": "Invalid request headers",
                "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]},
               {"code": 1001, "message": "name is required", "source": {"pointer": "/name"}}]
-    api, sleeps = client(StubTransport(answer(400, envelope(errors=errors, success=False))))
+    api = client(StubTransport(answer(400, envelope(errors=errors, success=False))))
     with pytest.raises(CloudflareError) as info:
         api.request("GET", "/x")
     assert str(info.value) == ("GET /x: HTTP 400: [6003] Invalid request headers <- [6111] Invalid format for "
                                "Authorization header; [1001] name is required (at /name)")
     assert info.value.codes == (6003, 6111, 1001) and info.value.status == 400
-    assert sleeps == []
+    assert api.slept == []
 
 
 def test_success_false_with_200_is_an_error():
-    api, _ = client(StubTransport(answer(200, envelope(errors=[{"code": 7000, "message": "nope"}], success=False))))
+    api = client(StubTransport(answer(200, envelope(errors=[{"code": 7000, "message": "nope"}], success=False))))
     with pytest.raises(CloudflareError, match=r"HTTP 200: \[7000\] nope"):
         api.request("GET", "/x")
 
@@ -86,46 +88,46 @@ def test_success_false_with_200_is_an_error():
 def test_429_honours_retry_after_then_succeeds():
     transport = StubTransport(answer(429, envelope(success=False, errors=[{"code": 971, "message": "slow down"}]),
                                      headers={"Retry-After": "3"}), answer())
-    api, sleeps = client(transport)
+    api = client(transport)
     api.request("POST", "/x", body={})
-    assert sleeps == [3.0] and len(transport.calls) == 2
+    assert api.slept == [3.0] and len(transport.calls) == 2
 
 
 def test_three_503_then_success_with_exponential_backoff():
     transport = StubTransport(*[answer(503, envelope(success=False))] * 3 + [answer()])
-    api, sleeps = client(transport)
+    api = client(transport)
     api.request("GET", "/x")
-    assert sleeps == [0.25, 0.5, 1.0]
+    assert api.slept == [0.25, 0.5, 1.0]
 
 
 def test_retries_are_bounded_and_counted_in_the_message():
     transport = StubTransport(*[answer(503, envelope(success=False))] * 5)
-    api, sleeps = client(transport)
+    api = client(transport)
     with pytest.raises(CloudflareError, match="after 5 attempt"):
         api.request("GET", "/x")
-    assert len(sleeps) == 4
+    assert len(api.slept) == 4
 
 
 def test_total_wait_cap_stops_long_retry_after():
     transport = StubTransport(answer(429, envelope(success=False), headers={"Retry-After": "3600"}))
-    api, sleeps = client(transport, retry_policy=RetryPolicy(max_total_wait=60))
+    api = client(transport, retry_policy=RetryPolicy(max_total_wait=60))
     with pytest.raises(CloudflareError, match="HTTP 429"):
         api.request("GET", "/x")
-    assert sleeps == []
+    assert api.slept == []
 
 
 def test_permanent_4xx_is_not_retried():
     transport = StubTransport(answer(404, envelope(success=False, errors=[{"code": 1, "message": "gone"}])))
-    api, sleeps = client(transport)
+    api = client(transport)
     with pytest.raises(CloudflareError):
         api.request("GET", "/x")
-    assert sleeps == [] and len(transport.calls) == 1
+    assert api.slept == [] and len(transport.calls) == 1
 
 
 def test_html_502_is_reported_with_a_preview_not_a_traceback():
     page = b"<html><body><h1>502 Bad Gateway</h1>" + b"x" * 500 + b"</body></html>"
     transport = StubTransport(*[answer(502, raw=page, headers={"Content-Type": "text/html"})] * 5)
-    api, _ = client(transport)
+    api = client(transport)
     with pytest.raises(CloudflareError) as info:
         api.request("GET", "/x")
     message = str(info.value)
@@ -135,38 +137,38 @@ def test_html_502_is_reported_with_a_preview_not_a_traceback():
 
 def test_post_is_not_retried_after_an_ambiguous_failure():
     transport = StubTransport(TransportError("timed out after 30 s", sent=True))
-    api, sleeps = client(transport)
+    api = client(transport)
     with pytest.raises(CloudflareError, match="not retried because the request may have been applied"):
         api.request("POST", "/x", body={})
-    assert sleeps == []
+    assert api.slept == []
 
 
 def test_post_is_retried_when_the_connection_was_refused():
     transport = StubTransport(TransportError("connection failed: refused", sent=False), answer())
-    api, sleeps = client(transport)
+    api = client(transport)
     api.request("POST", "/x", body={})
-    assert len(sleeps) == 1
+    assert len(api.slept) == 1
 
 
 def test_502_is_retried_for_get_but_not_for_post():
     transport = StubTransport(answer(502, envelope(success=False)), answer())
-    api, _ = client(transport)
+    api = client(transport)
     api.request("GET", "/x")
     transport = StubTransport(answer(502, envelope(success=False)))
-    api, _ = client(transport)
+    api = client(transport)
     with pytest.raises(CloudflareError, match="HTTP 502"):
         api.request("POST", "/x", body={})
 
 
 def test_204_is_success_without_body():
-    api, _ = client(StubTransport(answer(204, raw=b"")))
+    api = client(StubTransport(answer(204, raw=b"")))
     assert api.request("PUT", "/x", body=[])["result"] is None
 
 
 def test_list_all_uses_one_unpaginated_request_when_possible():
     items = [{"id": n} for n in range(250)]
     transport = StubTransport(answer(body=envelope(items, result_info={"page": 1, "per_page": 250, "count": 250, "total_count": 250})))
-    api, _ = client(transport)
+    api = client(transport)
     assert api.list_all("/x") == items and len(transport.calls) == 1
     assert "page" not in transport.calls[0]["url"]
 
@@ -176,7 +178,7 @@ def test_list_all_follows_pagination_at_the_api_page_size():
     pages = [answer(body=envelope(items[i:i + 80], result_info={"page": i // 80 + 1, "per_page": 80, "total_count": 245}))
              for i in (0, 80, 160, 240)]
     transport = StubTransport(*pages)
-    api, _ = client(transport)
+    api = client(transport)
     assert api.list_all("/x") == items
     assert [c["url"].split("?")[-1] for c in transport.calls[1:]] == [
         "page=2&per_page=80", "page=3&per_page=80", "page=4&per_page=80"]
@@ -188,7 +190,7 @@ def test_list_all_restarts_at_100_per_page_when_cheaper():
     pages = [answer(body=envelope(items[i:i + 100], result_info={"page": i // 100 + 1, "per_page": 100, "total_count": 250}))
              for i in (0, 100, 200)]
     transport = StubTransport(first, *pages)
-    api, _ = client(transport)
+    api = client(transport)
     assert api.list_all("/x") == items and len(transport.calls) == 4
 
 

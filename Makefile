@@ -29,7 +29,8 @@ PY_MINOR ?= 3.12
 VENV := $(ROOT)/.venv
 VENV_BIN := $(VENV)/bin
 VPY := $(VENV_BIN)/python
-REQUIREMENTS := $(ROOT)/tests/requirements/dev.txt
+# ecosystem.txt includes dev.txt (-r) and adds ansible-runner / ansible-builder for the AWX and EE tests.
+REQUIREMENTS := $(ROOT)/tests/requirements/ecosystem.txt
 VENV_STAMP := $(VENV)/.installed-dev
 
 BUILD := $(ROOT)/.build
@@ -65,7 +66,7 @@ help:
 venv: $(VENV_STAMP)
 
 # Rebuilt only when the pinned requirements change (or the venv is missing/broken).
-$(VENV_STAMP): $(REQUIREMENTS)
+$(VENV_STAMP): $(REQUIREMENTS) $(ROOT)/tests/requirements/dev.txt
 	@py=$$(PATH='$(ORIG_PATH)' '$(ROOT)/scripts/find-python' '$(PY_MINOR)')
 	if ! '$(VPY)' -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PY_MINOR)")' 2>/dev/null; then
 	    echo "creating $(VENV) with $$py"

@@ -20,7 +20,7 @@ PROCESS_TIMEOUT = 240
 # Every run is made at -vvvv, and its output and recorded results are scanned for every secret it was given.
 DEFAULT_VERBOSITY = 4
 SECRET_OPTIONS = ("api_token", "api_key")
-SECRET_VARIABLES = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY")
+SECRET_VARIABLES = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "TEST_API_KEY")
 
 
 def secret_forms(secret):
@@ -115,9 +115,7 @@ class AnsibleRunner:
             for form in secret_forms(secret):
                 assert form not in text, "a secret (%s...) leaked into %s" % (secret[:3], where)
 
-    def playbook(self, *tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, auth="env", env=None, extra_vars=None,
-                 play=None):
-        """Run one play on localhost with ``tasks``; ``auth="env"`` provides emulator credentials via environment."""
+    def _playbook_command(self, tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, extra_vars=None, play=None):
         self.count += 1
         path = self.workdir / ("playbook-%d.yml" % self.count)
         play_spec = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}
@@ -129,7 +127,28 @@ class AnsibleRunner:
         command += ["-" + "v" * verbosity] if verbosity else []
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
-        return self._execute(command, self.environment(auth, env), secrets_in([play_spec, extra_vars]))
+        return command, secrets_in([play_spec, extra_vars])
+
+    def playbook(self, *tasks, auth="env", env=None, **options):
+        """Run one play on localhost with ``tasks``; ``auth="env"`` provides emulator credentials via environment.
+
+        ``options``: check, diff, verbosity (default -vvvv), extra_vars, play (overrides of the play's keys).
+        """
+        command, secrets = self._playbook_command(tasks, **options)
+        return self._execute(command, self.environment(auth, env), secrets)
+
+    def start_playbook(self, *tasks, **options):
+        """Start a playbook in the background (emulator credentials from the environment); ``finish()`` collects it."""
+        command, secrets = self._playbook_command(tasks, **options)
+        self.secrets |= secrets
+        env = dict(self.environment(), RECORD_RESULTS_FILE=str(self.workdir / ("background-%d.jsonl" % self.count)))
+        return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def finish(self, process):
+        """Wait for a background playbook; return (exit code, output), its output scanned for secrets."""
+        output = process.communicate(timeout=PROCESS_TIMEOUT)[0]
+        self.assert_no_secret_in(output, "the output of a background ansible-playbook")
+        return process.returncode, output
 
     def adhoc(self, module, args, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, auth="env", env=None):
         """Run ``ansible localhost -m module -a args`` (args: a dict sent as JSON, or a k=v string)."""

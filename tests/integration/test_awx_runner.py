@@ -1,0 +1,195 @@
+"""An AWX-style job: ``ansible-runner`` (AWX's job engine) runs a playbook whose ``share`` task has no
+credentials; the credential reaches the module only as environment variables in ``env/envvars``, rendered
+from the documented custom credential type (docs/docsite/awx/credential_type.yml) as AWX renders a credential
+type's injectors.
+
+Needs ``ansible-runner`` (tests/requirements/ecosystem.txt).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+
+import jinja2.meta
+import jinja2.sandbox
+import pytest
+import yaml
+
+from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
+
+ansible_runner = pytest.importorskip(
+    "ansible_runner", reason="ansible-runner is not installed (pip install -r tests/requirements/ecosystem.txt)")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CREDENTIAL_TYPE_FILE = REPO_ROOT / "docs" / "docsite" / "awx" / "credential_type.yml"
+ANSIBLE_BIN = Path(sys.executable).parent
+RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+TASK_NAME = "Share the WAF ruleset"
+
+# What the job's credential holds, by the environment variable its field is injected as.
+CREDENTIAL_VALUES_BY_ENV = {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT}
+
+# Names AWX keeps for itself: it refuses a custom credential type that injects them.
+AWX_RESERVED_ENV = {"VIRTUAL_ENV", "PATH", "PYTHONPATH", "JOB_ID", "INVENTORY_ID", "INVENTORY_SOURCE_ID",
+                    "INVENTORY_UPDATE_ID", "AD_HOC_COMMAND_ID", "REST_API_URL", "REST_API_TOKEN", "MAX_EVENT_RES",
+                    "CALLBACK_QUEUE", "CALLBACK_CONNECTION", "CACHE", "JOB_CALLBACK_DEBUG", "INVENTORY_HOSTVARS",
+                    "AWX_HOST", "PROJECT_REVISION", "SUPERVISOR_CONFIG_PATH"}
+
+
+def load_credential_type():
+    """The documented credential type (the fields and injectors pasted into AWX)."""
+    credential_type = yaml.safe_load(CREDENTIAL_TYPE_FILE.read_text())
+    assert {"inputs", "injectors"} <= credential_type.keys(), credential_type
+    return credential_type
+
+
+def credential_inputs(credential_type, extra_by_env):
+    """A credential of this type: each field is given the value of the environment variable it is injected as."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    values_by_env = dict(CREDENTIAL_VALUES_BY_ENV, **extra_by_env)
+    inputs = {}
+    for env_var, template in credential_type["injectors"].get("env", {}).items():
+        referenced = jinja2.meta.find_undeclared_variables(env.parse(template))
+        if env_var in values_by_env and len(referenced) == 1:
+            inputs[referenced.pop()] = values_by_env[env_var]
+    return inputs
+
+
+def awx_inject(credential_type, inputs):
+    """Render ``injectors.env`` and ``injectors.extra_vars`` as AWX does: an immutable Jinja2 sandbox over the
+    credential's inputs (fields left empty are not in the namespace and render as ""; booleans default to false)."""
+    namespace = {key: value for key, value in inputs.items() if isinstance(value, bool) or len(value)}
+    for field in credential_type.get("inputs", {}).get("fields", []):
+        if field.get("type") == "boolean" and field["id"] not in inputs:
+            namespace[field["id"]] = False
+    sandbox = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    injectors = credential_type["injectors"]
+    env = {name: sandbox.from_string(template).render(**namespace)
+           for name, template in injectors.get("env", {}).items()}
+    extra_vars = {name: sandbox.from_string(template).render(**namespace)
+                  for name, template in injectors.get("extra_vars", {}).items()}
+    return env, extra_vars
+
+
+def make_private_data_dir(root, injected_env, injected_extra_vars, emulator, collections_path):
+    """An ansible-runner private_data_dir as AWX lays it out: project/, inventory/, env/."""
+    (root / "project").mkdir(parents=True)
+    (root / "inventory").mkdir()
+    (root / "env").mkdir()
+    play = {"name": "AWX job", "hosts": "all", "gather_facts": False, "tasks": [{
+        "name": TASK_NAME,
+        # No credential option on purpose: they come from the job's credential, as env.
+        "edgeops.cloudflare.share": {
+            "name": "waf",
+            "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}],
+            "resources": [{"resource_type": "custom-ruleset", "resource_id": RULESET}],
+        },
+    }]}
+    (root / "project" / "playbook.yml").write_text(yaml.safe_dump([play], sort_keys=False))
+    (root / "inventory" / "hosts").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    envvars = dict(injected_env)
+    envvars.setdefault("CLOUDFLARE_BASE_URL", emulator.base_url)  # the test's only addition: where the API is
+    envvars.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
+        "ANSIBLE_HOME": str(root / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(root / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+    })
+    (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    if injected_extra_vars:
+        (root / "env" / "extravars").write_text(yaml.safe_dump(injected_extra_vars))
+    return root
+
+
+def run_job(private_data_dir, ident, verbosity=0):
+    return ansible_runner.run(private_data_dir=str(private_data_dir), playbook="playbook.yml", ident=ident,
+                              verbosity=verbosity, quiet=True)
+
+
+def share_task_result(run):
+    oks = [event for event in run.events
+           if event["event"] == "runner_on_ok" and event["event_data"].get("task") == TASK_NAME]
+    assert len(oks) == 1, [(e["event"], e.get("event_data", {}).get("task")) for e in run.events]
+    return oks[0]["event_data"]["res"]
+
+
+def secret_forms(secret):
+    encoded = base64.b64encode(secret.encode()).decode()
+    return {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret), encoded,
+            encoded.rstrip("=")}
+
+
+def job_output_files(artifact_dir):
+    """What AWX keeps of a job: its stdout/stderr, status/rc and events (not ``command``, which is runner's
+    record of the process environment, deleted with the private_data_dir)."""
+    return [path for path in sorted(Path(artifact_dir).rglob("*")) if path.is_file() and path.name != "command"]
+
+
+@pytest.fixture
+def credential_type():
+    return load_credential_type()
+
+
+def test_credential_type_injects_the_token_from_a_secret_field(credential_type):
+    env_injectors = credential_type["injectors"].get("env", {})
+    assert "CLOUDFLARE_API_TOKEN" in env_injectors, env_injectors
+    fields = {field["id"]: field for field in credential_type["inputs"]["fields"]}
+    referenced = jinja2.meta.find_undeclared_variables(
+        jinja2.sandbox.ImmutableSandboxedEnvironment().parse(env_injectors["CLOUDFLARE_API_TOKEN"]))
+    assert len(referenced) == 1 and referenced <= fields.keys(), (referenced, fields)
+    assert fields[referenced.pop()].get("secret") is True
+    reserved = [name for name in env_injectors if name in AWX_RESERVED_ENV or name.startswith("ANSIBLE_")]
+    assert not reserved, "AWX refuses to inject %s" % reserved
+
+
+def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emulator, collections_path,
+                                                           credential_type, monkeypatch):
+    for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
+        monkeypatch.delenv(name)  # only the job's credential may provide them
+    # The job's image: runner starts `ansible-playbook` from PATH (this venv's, not another one).
+    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    inputs = credential_inputs(credential_type, {"CLOUDFLARE_BASE_URL": clean_emulator.base_url})
+    assert set(credential_type["inputs"].get("required", [])) <= inputs.keys(), inputs  # AWX would refuse it
+    injected, injected_extra_vars = awx_inject(credential_type, inputs)
+    assert injected["CLOUDFLARE_API_TOKEN"] == TOKEN
+    assert injected["CLOUDFLARE_ACCOUNT_ID"] == MAIN_ACCOUNT
+    private_data_dir = make_private_data_dir(tmp_path / "job", injected, injected_extra_vars, clean_emulator,
+                                             collections_path)
+    (play,) = yaml.safe_load((private_data_dir / "project" / "playbook.yml").read_text())
+    task_args = play["tasks"][0]["edgeops.cloudflare.share"]
+    assert not task_args.keys() & {"api_token", "api_email", "api_key", "account_id", "base_url"}, task_args
+
+    first = run_job(private_data_dir, "job-1")
+    assert (first.status, first.rc) == ("successful", 0), first.stdout.read()
+    created = share_task_result(first)
+    assert created["changed"] is True
+    (share,) = clean_emulator.state()
+    assert created["share"]["id"] == share["id"] and share["name"] == "waf"
+    assert share["account_id"] == MAIN_ACCOUNT
+    assert {entry["auth"] for entry in clean_emulator.requests_log()} == {"token"}
+
+    # A job template's verbosity can be raised to 3 (debug); the token must not show there either.
+    second = run_job(private_data_dir, "job-2", verbosity=3)
+    assert (second.status, second.rc) == ("successful", 0), second.stdout.read()
+    again = share_task_result(second)
+    assert again["changed"] is False and again["share"]["id"] == share["id"]
+    assert len(clean_emulator.state()) == 1
+
+    artifacts = private_data_dir / "artifacts"
+    for ident in ("job-1", "job-2"):
+        files = job_output_files(artifacts / ident)
+        names = {path.relative_to(artifacts / ident).parts[0] for path in files}
+        assert {"stdout", "job_events", "status", "rc"} <= names, names
+        assert len(list((artifacts / ident / "job_events").glob("*.json"))) >= 4
+        for path in files:
+            text = path.read_text(errors="replace")
+            leaked = sorted(form for form in secret_forms(TOKEN) if form in text)
+            assert not leaked, "%s contains the token as %s" % (path, leaked)
+    # The search would find it: runner's own process record holds the injected environment.
+    assert TOKEN in json.loads((artifacts / "job-1" / "command").read_text())["env"]["CLOUDFLARE_API_TOKEN"]

@@ -1,0 +1,112 @@
+"""Every module's EXAMPLES, run as written against the emulator: no example in the docs may be broken.
+
+For each module in plugins/modules, the EXAMPLES YAML is played as one play (in order, so a later example
+can use what an earlier one registered), after seeding the emulator with the shares the examples refer to.
+Ad hoc command lines quoted in EXAMPLES comments (``#   ansible localhost -m ... -a '...'``) are run too.
+Credentials come from the environment (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL),
+as the examples assume; ``vault_cloudflare_api_token`` is a play variable (as a vaulted vars file would give it;
+not ``-e``, which ``ansible-playbook -vvvv`` echoes).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted(path for path in (REPO_ROOT / "plugins" / "modules").glob("*.py") if path.name != "__init__.py")
+
+# The share the examples name ("Shared WAF rules") and address by id (3fd85f74...), with the recipient and
+# the Gateway policy that the removal examples take out. Accounts and the organization are the emulator's
+# fixed world (tests/emulator/CONTRACT.md), which the examples use as they are.
+EXAMPLE_SHARE_ID = "3fd85f74b32742f1bff64a85009dda07"
+WORLD = [{
+    "id": EXAMPLE_SHARE_ID,
+    "name": "Shared WAF rules",
+    "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}, {"account_id": MEMBER_ACCOUNTS[2]}],
+    "resources": [
+        {"resource_type": "custom-ruleset", "resource_id": "0a1b2c3d4e5f40718293a4b5c6d7e8f9"},
+        {"resource_type": "gateway-policy", "resource_id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
+    ],
+}]
+VAULT_VARS = {"vault_cloudflare_api_token": TOKEN}
+ADHOC_LINE = re.compile(r"^#\s*(ansible\s+\S+\s+.*)$")
+
+
+def examples_text(path):
+    """The EXAMPLES string of a module file, read without importing the module."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXAMPLES" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError("%s has no EXAMPLES" % path)
+
+
+def leaf_tasks(tasks):
+    for task in tasks:
+        if "block" in task:
+            yield from leaf_tasks(task["block"])
+        else:
+            yield task
+
+
+def literal_values(node, key):
+    """Every literal (untemplated) value of ``key`` anywhere in ``node``."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == key and isinstance(value, str) and "{{" not in value:
+                yield value
+            yield from literal_values(value, key)
+    elif isinstance(node, list):
+        for value in node:
+            yield from literal_values(value, key)
+
+
+def adhoc_commands(text):
+    """(module, args) of each ``ansible localhost -m MODULE -a ARGS`` line quoted in a comment."""
+    commands = []
+    for line in text.splitlines():
+        match = ADHOC_LINE.match(line.strip())
+        if not match:
+            continue
+        argv = shlex.split(match.group(1))
+        assert argv[1] == "localhost" and "-m" in argv and "-a" in argv, "unexpected ad hoc example: %s" % line
+        commands.append((argv[argv.index("-m") + 1], argv[argv.index("-a") + 1]))
+    return commands
+
+
+@pytest.mark.parametrize("module_path", MODULES, ids=[path.stem for path in MODULES])
+def test_examples_run_against_the_emulator(module_path, runner, emulator):
+    text = examples_text(module_path)
+    tasks = yaml.safe_load(text)
+    assert isinstance(tasks, list) and tasks, "%s: EXAMPLES is not a list of tasks" % module_path.name
+    fqcn = "edgeops.cloudflare." + module_path.stem
+    leaves = list(leaf_tasks(tasks))
+    assert any(fqcn in task for task in leaves), "%s: no example uses %s" % (module_path.name, fqcn)
+    assert all(task.get("name") for task in leaves), "%s: every example task needs a name" % module_path.name
+
+    seeded_ids = {share["id"] for share in emulator.seed(WORLD)}
+    for share_id in literal_values(tasks, "share_id"):
+        assert share_id in seeded_ids, "%s: share_id %s is not in this test's WORLD" % (module_path.name, share_id)
+    # Ids in examples are the emulator's fixed world, so they stay realistic and the examples run as written.
+    for key, known in (("account_id", (MAIN_ACCOUNT, *MEMBER_ACCOUNTS)), ("recipient_account_id", MEMBER_ACCOUNTS),
+                       ("organization_id", (MAIN_ORG,))):
+        for value in literal_values(tasks, key):
+            assert value in known, "%s: %s %s is not in the emulator's world" % (module_path.name, key, value)
+
+    run = runner.playbook(*tasks, play={"vars": VAULT_VARS})
+    assert run.rc == 0, run.output
+    assert [r["task"] for r in run.results] == [task["name"] for task in leaves], run.output
+    not_ok = [(r["task"], r["status"]) for r in run.results if r["status"] != "ok"]
+    assert not not_ok, "%s\n%s" % (not_ok, run.output)
+
+    for module, args in adhoc_commands(text):
+        adhoc = runner.adhoc(module, args)
+        assert adhoc.rc == 0, "ansible localhost -m %s -a %r\n%s" % (module, args, adhoc.output)
+        assert adhoc.last["status"] == "ok", adhoc.output

@@ -1,0 +1,157 @@
+"""The ``resource_sharing`` role end to end: real ansible-playbook processes against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
+
+A, B, _ = MEMBER_ACCOUNTS
+RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+ROLE = "edgeops.cloudflare.resource_sharing"
+APPLY = "Apply Cloudflare resource shares"
+PUBLISH = "Publish the shares for later plays"
+VALIDATE = "Validating arguments against arg spec 'main'"
+
+SHARES = [
+    {"name": "waf", "recipients": [{"account_id": A}, {"account_id": B}],
+     "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]},
+    {"name": "org-policy", "recipients": [{}],
+     "resources": [{"resource_id": POLICY, "resource_type": "gateway-policy", "meta": {"owner": "netops"}}]},
+]
+
+
+def role_play(shares=None, **variables):
+    """A play that applies the role with ``cloudflare_shares`` (left at its default when ``shares`` is None)."""
+    if shares is not None:
+        variables["cloudflare_shares"] = shares
+    return {"roles": [ROLE], "vars": variables}
+
+
+def task_name(recorded):
+    """A recorded task's own name: ansible-core 2.21 records role tasks as "<role> : <task>", 2.19 without the role."""
+    return recorded.split(" : ", 1)[1] if recorded.startswith(ROLE + " : ") else recorded
+
+
+def role_task(run, name):
+    matches = [r for r in run.results if task_name(r["task"]) == name]
+    assert len(matches) == 1, "expected one result for task %r, got %d:\n%s" % (name, len(matches), run.output)
+    return matches[0]
+
+
+def methods(emulator):
+    return [entry["method"] for entry in emulator.requests_log()]
+
+
+def published(run):
+    """The ``resource_sharing_results`` fact the role set."""
+    return role_task(run, PUBLISH)["result"]["ansible_facts"]["resource_sharing_results"]
+
+
+def item_results(run):
+    return role_task(run, APPLY)["result"]["results"]
+
+
+USE_RESULTS = {"name": "use the results", "ansible.builtin.assert": {"that": [
+    "resource_sharing_results | map(attribute='name') | list == ['waf', 'org-policy']",
+    "resource_sharing_results | map(attribute='id') | select | list | length == 2"]}}
+
+
+def test_creates_two_shares_then_rerun_makes_only_reads(runner, emulator):
+    first = runner.playbook(USE_RESULTS, play=role_play(SHARES))
+    assert first.rc == 0, first.output
+    assert role_task(first, APPLY)["result"]["changed"] is True
+    assert [r["changed"] for r in item_results(first)] == [True, True]
+    assert "(item=waf)" in first.stdout and "(item=org-policy)" in first.stdout
+    assert sorted(m for m in methods(emulator) if m != "GET") == ["POST", "POST"]
+
+    shares = published(first)
+    assert [s["name"] for s in shares] == ["waf", "org-policy"]
+    assert first.task("use the results")["status"] == "ok"
+    state = {s["name"]: s for s in emulator.state()}
+    assert [s["id"] for s in shares] == [state["waf"]["id"], state["org-policy"]["id"]]
+    assert shares[0]["target_type"] == "account" and shares[1]["target_type"] == "organization"
+    assert sorted(r["account_id"] for r in shares[0]["recipients"]) == sorted([A, B])
+    assert [(r["resource_id"], r["resource_account_id"], r["meta"]) for r in shares[1]["resources"]] == [
+        (POLICY, MAIN_ACCOUNT, {"owner": "netops"})]
+
+    emulator.clear_log()
+    second = runner.playbook(play=role_play(SHARES))
+    assert second.rc == 0, second.output
+    assert role_task(second, APPLY)["result"]["changed"] is False, role_task(second, APPLY)
+    assert [r["changed"] for r in item_results(second)] == [False, False]
+    assert methods(emulator) and set(methods(emulator)) == {"GET"}, emulator.requests_log()
+    assert [s["id"] for s in published(second)] == [s["id"] for s in shares]
+    assert len(emulator.state()) == 2
+
+
+def test_check_mode_writes_nothing_and_predicts_the_shares(runner, emulator):
+    run = runner.playbook(play=role_play(SHARES), check=True, diff=True)
+    assert run.rc == 0, run.output
+    assert [r["changed"] for r in item_results(run)] == [True, True]
+    assert set(methods(emulator)) == {"GET"}
+    assert emulator.state() == []
+    assert [(s["name"], s["id"]) for s in published(run)] == [("waf", None), ("org-policy", None)]
+    assert item_results(run)[0]["diff"]["after"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+
+
+def test_updates_and_deletes_through_the_list(runner, emulator):
+    seeded = emulator.seed([dict(SHARES[0], recipients=[{"account_id": A}]), {
+        "name": "old", "recipients": [{"account_id": A}],
+        "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}])
+    emulator.clear_log()
+    shares = [SHARES[0], {"name": "old", "state": "absent"}]
+    run = runner.playbook(play=role_play(shares))
+    assert run.rc == 0, run.output
+    assert [r["changed"] for r in item_results(run)] == [True, True]
+    writes = [(e["method"], e["path"].split("/shares", 1)[1]) for e in emulator.writes()]
+    assert writes == [("POST", "/%s/recipients" % seeded[0]["id"]), ("DELETE", "/" + seeded[1]["id"])]
+    assert [s["status"] for s in published(run)] == ["active", "deleting"]
+
+
+def test_connection_variables_are_used_and_the_token_never_printed(runner, emulator):
+    """No CLOUDFLARE_* environment: the role variables alone reach the API; the -vvvv output never shows the token."""
+    play = role_play(SHARES[:1], cloudflare_api_token=TOKEN, cloudflare_account_id=MAIN_ACCOUNT,
+                     cloudflare_base_url=emulator.base_url, cloudflare_timeout=20,
+                     cloudflare_max_retries=0, cloudflare_max_retry_wait=5)
+    run = runner.playbook(play=play, auth="none")
+    assert run.rc == 0, run.output
+    assert [r["changed"] for r in item_results(run)] == [True]
+    assert TOKEN not in run.output
+    assert TOKEN not in str(run.results)
+    assert [s["name"] for s in emulator.state()] == ["waf"]
+
+
+def test_empty_default_list_makes_no_request(runner, emulator):
+    run = runner.playbook(play=role_play())
+    assert run.rc == 0, run.output
+    assert published(run) == []
+    assert emulator.requests_log() == []
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    pytest.param(dict(SHARES[0], state="gone"), "value of state must be one of: present, absent, got: gone",
+                 id="bad-state"),
+    pytest.param(dict(SHARES[0], resources=[{"resource_id": RULESET}]),
+                 "missing required arguments: resource_type found in cloudflare_shares -> resources",
+                 id="resource-without-type"),
+    pytest.param(dict(SHARES[0], resources=[{"resource_id": RULESET, "resource_type": "zone"}]),
+                 "value of resource_type must be one of: custom-ruleset,", id="unknown-resource-type"),
+    pytest.param({"recipients": [{"account_id": A}]}, "one of the following is required: name, share_id",
+                 id="neither-name-nor-share-id"),
+    pytest.param(dict(SHARES[0], recipient=[{"account_id": A}]),
+                 "cloudflare_shares.recipient. Supported parameters include", id="unknown-key"),
+])
+def test_bad_item_fails_argument_validation_before_any_request(runner, emulator, item, message):
+    """The role's argument spec rejects the whole list (even its good first item) before any request."""
+    run = runner.playbook(play=role_play([SHARES[1], item], cloudflare_api_token=TOKEN), auth="none")
+    assert run.rc != 0, run.output
+    failed = [r for r in run.results if r["status"] == "failed"]
+    assert len(failed) == 1, run.output
+    assert task_name(failed[0]["task"]).startswith(VALIDATE), failed[0]
+    assert failed[0]["result"]["msg"].startswith("Validation of arguments failed:")
+    assert message in failed[0]["result"]["msg"], failed[0]["result"]["msg"]
+    assert all(task_name(r["task"]) != APPLY for r in run.results)
+    assert TOKEN not in run.output
+    assert emulator.requests_log() == []

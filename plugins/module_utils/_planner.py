@@ -263,8 +263,8 @@ def _plan_resources(current, desired):
 def plan(current, desired):
     """The ordered actions that turn ``current`` into ``desired``; empty when nothing is to change.
 
-    Order: recipient removals first (stop exposure early), then resource additions,
-    updates and removals (additions first, so the share is never empty), then
+    Order: recipient removals first (stop exposure early), then resource additions and
+    updates, then resource removals (so the share is never left empty), then
     recipient additions (new recipients get the final resource set), then the rename.
     """
     if current is None:

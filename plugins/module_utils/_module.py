@@ -132,8 +132,11 @@ def require_account_id(params):
     return check_hex_id("account_id", params["account_id"])
 
 
-def build_client(module, environ=None):
-    """Validate the shared options and return a client; raises InputError before any request."""
+def build_client(module, environ=None, transport=None):
+    """Validate the shared options and return a client; raises InputError before any request.
+
+    ``transport``: the client's transport when not the default (open_url); the bulk module passes a keep-alive one.
+    """
     params = module.params
     headers = resolve_auth_headers(params, os.environ if environ is None else environ)
     for header, value in headers.items():
@@ -150,6 +153,7 @@ def build_client(module, environ=None):
         check_base_url(params["base_url"]), headers,
         timeout=params["timeout"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
         retry_policy=RetryPolicy(max_retries=params["max_retries"], max_total_wait=params["max_retry_wait"]),
+        **({} if transport is None else {"transport": transport})
     )
 
 

@@ -155,6 +155,8 @@ def execute(api, state, actions, owner_account_id, read_back=True):
             answer = api.perform(state["id"] if state else None, action)
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, index)
+        if not read_back and action.kind == "create_share" and isinstance(answer, dict) and "recipients" not in answer:
+            answer = dict(answer, recipients=apply_action(None, action, owner_account_id)["recipients"])
         state = apply_action(state, action, owner_account_id, answer)
     if read_back and any(action.kind in ("create_share", "replace_recipients") for action in actions):
         try:

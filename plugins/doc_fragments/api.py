@@ -12,7 +12,7 @@ options:
   api_token:
     description:
       - "Cloudflare API token, sent as C(Authorization: Bearer <token>). The preferred scheme."
-      - Needs the account's C(Resource Sharing) permissions (read for the info module, edit for the others).
+      - Needs the account's Resource Sharing permissions (read for the info module, edit for the others).
       - When no credential option is set in the task, the E(CLOUDFLARE_API_TOKEN) environment variable is used.
       - Mutually exclusive with O(api_email) and O(api_key).
     type: str

@@ -57,7 +57,7 @@ TLS_HINT = ("Set ca_path to the CA certificate that signed the API's certificate
             "(or, unsafe and for tests only, validate_certs: false).")
 
 
-def _tls_error(error):
+def tls_error(error):
     return TransportError("TLS certificate verification failed: %s. %s" % (error, TLS_HINT), sent=False, retryable=False)
 
 
@@ -102,16 +102,16 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
     except URLError as error:
         reason = error.reason
         if isinstance(reason, ssl.SSLError):
-            raise _tls_error(reason)
+            raise tls_error(reason)
         refused = isinstance(reason, ConnectionRefusedError)
         raise TransportError("connection failed: %s" % reason, sent=not refused)
     except ssl.SSLError as error:
-        raise _tls_error(error)
+        raise tls_error(error)
     except IncompleteRead as error:
         raise TransportError("truncated answer (%d bytes read, %s more expected)"
                              % (len(error.partial), error.expected), sent=True)
     except SSLValidationError as error:
-        raise _tls_error(error)
+        raise tls_error(error)
     except UrlsConnectionError as error:
         raise TransportError("connection failed: %s" % error, sent=False)
     except (HTTPException, OSError) as error:

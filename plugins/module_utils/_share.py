@@ -268,7 +268,7 @@ def finish(api, request, current, actions, lean=False):
     ``lean``: no read-back of the recipients after a create or a recipients replace (see ``execute``).
     """
     final = apply_actions(api, request, current, actions, read_back=not lean)
-    recipients_known = current is None or "recipients" in current
+    recipients_known = not lean or current is None or "recipients" in current
     return {
         "changed": bool(actions),
         "share": share_facts(final),

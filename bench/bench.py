@@ -1,0 +1,591 @@
+"""`make bench`: the collection against the alternatives, on the local emulator.
+
+Starts the emulator (HTTP, and HTTPS behind a proxy that delays each new connection),
+runs each scenario several times with real ansible-playbook processes (or, for the
+per-request transport costs, in-process), and prints one table: median, min and max
+wall time, the marginal time (wall time minus an empty playbook's, measured in the
+same run), the requests the emulator saw, and the ratio to the scenario's baseline
+(also measured in the same run). Then it checks the issue's goals against the
+figures. Everything is also written as JSON (--json, default .build/bench/results.json).
+
+    python bench/bench.py [--quick] [--only GROUP ...] [--json PATH]
+
+Figures only: nothing here asserts a time; tests never assert wall-clock times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+from delay_proxy import DelayProxy  # noqa: E402
+from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN, Emulator  # noqa: E402
+
+# The emulator, started with a listen backlog that does not stall concurrent clients (see the launcher).
+harness.SERVER_SCRIPT = Path(__file__).resolve().with_name("emulator_launcher.py")
+
+COLLECTIONS = ROOT / ".build" / "collections"
+COLLECTION_LINK = COLLECTIONS / "ansible_collections" / "edgeops" / "cloudflare"
+CALLBACKS = ROOT / "tests" / "integration" / "callback_plugins"
+ANSIBLE_BIN = Path(sys.executable).parent
+CLOUDFLARE_LIMIT = {"requests": 1200, "window_seconds": 300}
+SEED_BATCH = 1000
+A = MEMBER_ACCOUNTS[0]
+
+
+def ensure_collection_link():
+    if not (COLLECTION_LINK.is_symlink() and COLLECTION_LINK.resolve() == ROOT):
+        COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
+        tmp = COLLECTION_LINK.with_name("cloudflare.tmp%d" % os.getpid())
+        tmp.symlink_to(ROOT, target_is_directory=True)
+        os.replace(tmp, COLLECTION_LINK)
+    sys.path.insert(0, str(COLLECTIONS))
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def spec(number, prefix="bench", recipients=(A,)):
+    return {"name": "%s-%05d" % (prefix, number), "recipients": [{"account_id": r} for r in recipients],
+            "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % number,
+                           "resource_account_id": MAIN_ACCOUNT, "meta": {}}]}
+
+
+def seed(emulator, count, prefix="bench", start=0):
+    for first in range(start, start + count, SEED_BATCH):
+        emulator.seed([spec(n, prefix) for n in range(first, min(start + count, first + SEED_BATCH))])
+
+
+class Row(dict):
+    """One line of the table."""
+
+
+class Bench:
+    def __init__(self, workdir, quick=False, reps=3):
+        self.workdir = Path(workdir)
+        self.quick = quick
+        self.reps = 1 if quick else reps
+        self.rows = []
+        self.count = 0
+        self.empty_seconds = None
+        self.inventory = self.workdir / "inventory.yml"
+        self.inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        self.rss_python = self._rss_wrapper()
+
+    def _rss_wrapper(self):
+        """An interpreter for ansible_python_interpreter that records the module process's peak RSS."""
+        path = self.workdir / "peak-rss-python"
+        path.write_text(
+            "#!%s\n"
+            "import os, subprocess, sys\n"
+            "child = subprocess.Popen([%r] + sys.argv[1:])\n"
+            "_, status, usage = os.wait4(child.pid, 0)\n"
+            "child.returncode = os.waitstatus_to_exitcode(status)\n"
+            "with open(os.environ['BENCH_RSS_FILE'], 'a') as out:\n"
+            "    out.write('%%d\\n' %% usage.ru_maxrss)\n"
+            "sys.exit(child.returncode)\n" % (sys.executable, sys.executable))
+        path.chmod(0o755)
+        return path
+
+    # --- one ansible-playbook run ------------------------------------------------------------------------
+
+    def playbook(self, emulator, tasks, extra_vars=None, rss=False, base_url=None):
+        """Run one play; return (seconds, task results, peak RSS of module processes in KiB or None)."""
+        self.count += 1
+        play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+        path = self.workdir / ("play-%d.yml" % self.count)
+        path.write_text(json.dumps(play))
+        results = self.workdir / ("results-%d.jsonl" % self.count)
+        rss_file = self.workdir / ("rss-%d" % self.count)
+        env = dict(os.environ,
+                   CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID=MAIN_ACCOUNT,
+                   CLOUDFLARE_BASE_URL=base_url or emulator.base_url,
+                   ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+                   ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED="record_results",
+                   RECORD_RESULTS_FILE=str(results), BENCH_RSS_FILE=str(rss_file),
+                   ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"), ANSIBLE_HOME=str(self.workdir / "home"),
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+        command = [str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path)]
+        if extra_vars is not None:
+            vars_file = self.workdir / ("vars-%d.json" % self.count)
+            vars_file.write_text(json.dumps(extra_vars))
+            command += ["-e", "@%s" % vars_file]
+        if rss:
+            command += ["-e", "ansible_python_interpreter=%s" % self.rss_python]
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=1800)
+        seconds = time.perf_counter() - started
+        recorded = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+        failed = [r for r in recorded if r["status"] == "failed"]
+        if done.returncode != 0 or failed:
+            raise RuntimeError("playbook failed (rc %d): %s\n%s" % (
+                done.returncode, json.dumps(failed[:1])[:2000], (done.stdout + done.stderr)[-3000:]))
+        peak = max((int(v) for v in rss_file.read_text().split()), default=None) if rss_file.exists() else None
+        return seconds, recorded, peak
+
+    # --- scenarios -----------------------------------------------------------------------------------------
+
+    def reps_for(self, first_seconds):
+        if self.quick or first_seconds > 30:
+            return 1
+        return 2 if first_seconds > 10 else self.reps
+
+    def measure(self, group, scenario, emulator, setup, tasks, extra_vars=None, rss=False, base_url=None,
+                reps=None, baseline=None, **extra):
+        """Run setup() then the play, several times; add one Row with the figures."""
+        runs = []
+        target = reps
+        while target is None or len(runs) < target:
+            setup()
+            emulator.clear_log()
+            seconds, results, peak = self.playbook(emulator, tasks, extra_vars, rss=rss, base_url=base_url)
+            entries = emulator.requests_log()
+            runs.append({"seconds": seconds, "requests": len(entries),
+                         "rate_limited": sum(1 for e in entries if e["status"] == 429),
+                         "peak_rss_kib": peak, "results": results})
+            if target is None:
+                target = self.reps_for(seconds)
+        row = self._row(group, scenario, [r["seconds"] for r in runs], runs[-1]["requests"], baseline, **extra)
+        row["rate_limited"] = sum(r["rate_limited"] for r in runs)
+        if rss:
+            row["peak_rss_mib"] = round(max(r["peak_rss_kib"] for r in runs) / 1024.0, 1)
+        stats = [r["results"][-1]["result"].get("stats") for r in runs if r["results"]]
+        if stats and stats[0]:
+            row["module_seconds"] = round(statistics.median(s["seconds"] for s in stats), 3)
+            row["connections"] = stats[-1]["connections"]
+        log("  %-58s median %7.2f s  requests %5d" % (scenario, row["median"], row["requests"]))
+        return row
+
+    def _row(self, group, scenario, samples, requests, baseline=None, marginal=True, **extra):
+        row = Row(group=group, scenario=scenario, runs=len(samples), median=round(statistics.median(samples), 3),
+                  min=round(min(samples), 3), max=round(max(samples), 3), requests=requests, baseline=baseline)
+        if marginal and self.empty_seconds is not None:
+            row["marginal"] = round(row["median"] - self.empty_seconds, 3)
+        row.update(extra)
+        self.rows.append(row)
+        return row
+
+    def find(self, scenario):
+        return next((row for row in self.rows if row["scenario"] == scenario), None)
+
+    def resolve_ratios(self):
+        for row in self.rows:
+            base = self.find(row["baseline"]) if row.get("baseline") else None
+            if row.get("ideal_seconds"):
+                row["ratio"] = round(row.get("module_seconds", row["median"]) / row["ideal_seconds"], 3)
+                continue
+            if base is None:
+                continue
+            key = "per_request_ms" if "per_request_ms" in row else ("marginal" if "marginal" in row else "median")
+            if base.get(key):
+                row["ratio"] = round(row[key] / base[key], 3)
+
+
+# --- playbook fragments -------------------------------------------------------------------------------------
+
+def share_task(loop=False):
+    args = {"name": "{{ item.name }}", "recipients": "{{ item.recipients }}", "resources": "{{ item.resources }}"}
+    task = {"name": "share", "edgeops.cloudflare.share": args}
+    if loop:
+        task["loop"] = "{{ bench_shares }}"
+    else:
+        task["vars"] = {"item": "{{ bench_shares[0] }}"}
+    return [task]
+
+
+def uri_tasks(loop=False):
+    """What users write without the collection: GET the shares, POST the missing one(s)."""
+    headers = {"Authorization": "Bearer {{ lookup('env', 'CLOUDFLARE_API_TOKEN') }}"}
+    base = "{{ lookup('env', 'CLOUDFLARE_BASE_URL') }}/accounts/{{ lookup('env', 'CLOUDFLARE_ACCOUNT_ID') }}/shares"
+    body = {"name": "{{ item.name }}",
+            "recipients": [{"recipient_account_id": "{{ item.recipients[0].account_id }}"}],
+            "resources": "{{ item.resources }}"}
+    post = {"name": "create share",
+            "ansible.builtin.uri": {"url": base, "method": "POST", "headers": headers, "body_format": "json",
+                                    "status_code": [200, 201], "body": body},
+            "when": "item.name not in (existing.json.result | map(attribute='name') | list)"}
+    if loop:
+        post["loop"] = "{{ bench_shares }}"
+    else:
+        post["vars"] = {"item": "{{ bench_shares[0] }}"}
+    get = {"name": "list shares", "ansible.builtin.uri": {
+        "url": base + "?kind=sent&status=active", "headers": headers, "return_content": True}, "register": "existing"}
+    return [get, post]
+
+
+def bulk_task(**args):
+    task_args = {"shares": "{{ bench_shares }}"}
+    task_args.update(args)
+    return [{"name": "shares", "edgeops.cloudflare.shares": task_args}]
+
+
+# --- the scenarios -------------------------------------------------------------------------------------------
+
+def scenario_baseline(bench, emulator):
+    log("empty playbook (start-up cost, subtracted to get marginal times)")
+    row = bench.measure("start-up", "empty playbook", emulator, emulator.reset,
+                        [{"name": "nothing", "ansible.builtin.meta": "noop"}], reps=max(bench.reps, 5), marginal=False)
+    bench.empty_seconds = row["median"]
+
+
+def scenario_single(bench, emulator):
+    """Interleaved (A B C D E, A B C D E, ...) so that drifting machine load hits every variant alike."""
+    log("one share: share task vs uri GET + when-guarded uri POST (interleaved runs)")
+    shares = {"bench_shares": [spec(1)]}
+
+    def empty():
+        emulator.reset()
+
+    def existing():
+        emulator.reset()
+        seed(emulator, 1, start=1)
+
+    variants = [
+        ("empty playbook (interleaved)", empty, [{"name": "nothing", "ansible.builtin.meta": "noop"}], None),
+        ("uri GET + POST: create", empty, uri_tasks(), None),
+        ("share: create", empty, share_task(), "uri GET + POST: create"),
+        ("uri GET + POST: no-op", existing, uri_tasks(), None),
+        ("share: no-op", existing, share_task(), "uri GET + POST: no-op"),
+    ]
+    samples = {variant[0]: [] for variant in variants}
+    requests = {}
+    for dummy in range(1 if bench.quick else 7):
+        for name, setup, tasks, baseline in variants:
+            setup()
+            emulator.clear_log()
+            samples[name].append(bench.playbook(emulator, tasks, shares)[0])
+            requests[name] = len(emulator.requests_log())
+    saved, bench.empty_seconds = bench.empty_seconds, statistics.median(samples[variants[0][0]])
+    for name, setup, tasks, baseline in variants:
+        row = bench._row("single", name, samples[name], requests[name], baseline, marginal=name != variants[0][0])
+        log("  %-58s median %7.2f s  requests %5d" % (name, row["median"], row["requests"]))
+    bench.empty_seconds = saved
+
+
+def scenario_loops(bench, emulator):
+    sizes = (5,) if bench.quick else (20, 100)
+    for count in sizes:
+        shares = {"bench_shares": [spec(n) for n in range(count)]}
+        log("loop of %d: share vs uri" % count)
+
+        def empty():
+            emulator.reset()
+
+        def existing(count=count):
+            emulator.reset()
+            seed(emulator, count)
+
+        uri = "loop %d: uri create" % count
+        bench.measure("loop", uri, emulator, empty, uri_tasks(loop=True), shares)
+        bench.measure("loop", "loop %d: share create @0ms" % count, emulator, empty, share_task(loop=True), shares,
+                      baseline=uri)
+        if count <= 20:
+            bench.measure("loop", "loop %d: uri no-op" % count, emulator, existing, uri_tasks(loop=True), shares)
+            bench.measure("loop", "loop %d: share no-op" % count, emulator, existing, share_task(loop=True), shares,
+                          baseline="loop %d: uri no-op" % count)
+    count = sizes[-1]
+    shares = {"bench_shares": [spec(n) for n in range(count)]}
+
+    def empty_slow():
+        emulator.reset()
+        emulator.configure(latency_ms=50)
+
+    bench.measure("loop", "loop %d: share create @50ms" % count, emulator, empty_slow, share_task(loop=True), shares,
+                  baseline="loop %d: uri create" % count)
+
+
+def scenario_bulk(bench, emulator):
+    sizes = (20, 100) if bench.quick else (100, 1000)
+    concurrencies = (1, 4, 16) if bench.quick else (1, 4, 8, 16)
+    for count in sizes:
+        shares = {"bench_shares": [spec(n) for n in range(count)]}
+        for latency in (0, 50):
+            log("shares module: %d shares @%d ms" % (count, latency))
+            for concurrency in concurrencies:
+                def empty(latency=latency):
+                    emulator.reset()
+                    emulator.configure(latency_ms=latency, rate_limit=CLOUDFLARE_LIMIT)
+
+                def existing(latency=latency, count=count):
+                    emulator.reset()
+                    seed(emulator, count)
+                    emulator.configure(latency_ms=latency, rate_limit=CLOUDFLARE_LIMIT)
+
+                for operation, setup in (("create", empty), ("no-op", existing)):
+                    name = "shares %d %s @%dms c=%d" % (count, operation, latency, concurrency)
+                    if count == sizes[-1] and latency == 50 and concurrency == 1 and operation == "no-op":
+                        continue  # the same cost as create here, and the slowest run of all
+                    if count == sizes[0]:
+                        baseline = "loop %d: share create @%dms" % (count, latency) if operation == "create" else None
+                    else:
+                        baseline = "shares %d %s @%dms c=1" % (count, operation, latency)
+                    reps = 1 if (count == sizes[-1] and latency == 50 and concurrency <= 4) else None
+                    row = bench.measure("bulk", name, emulator, setup, bulk_task(concurrency=concurrency), shares,
+                                        baseline=baseline, reps=reps, concurrency=concurrency, latency_ms=latency)
+                    if latency:
+                        row["ideal_seconds"] = round(row["requests"] * latency / 1000.0 / concurrency, 3)
+                        row["baseline"] = "ideal: requests x %d ms / concurrency" % latency
+
+
+def scenario_lookup(bench, emulator):
+    sizes = (10, 100, 1000) if bench.quick else (10, 100, 1000, 10000)
+    target = {"bench_shares": [spec(0, prefix="target")]}
+    emulator.reset()
+    emulator.seed([spec(0, prefix="target")])
+    seeded = 1
+    for size in sizes:
+        log("lookup by name in an account of %d shares" % size)
+        seed(emulator, size - seeded, start=seeded)
+        seeded = size
+        bench.measure("lookup", "share no-op by name, %d shares" % size, emulator, lambda: None, share_task(), target,
+                      rss=True, baseline="share no-op by name, %d shares" % sizes[0], account_shares=size)
+    bench.measure("lookup", "shares (1 item) no-op, %d shares" % sizes[-1], emulator, lambda: None,
+                  bulk_task(), target, rss=True, account_shares=sizes[-1],
+                  baseline="share no-op by name, %d shares" % sizes[-1])
+
+
+def seeding(emulator, shares):
+    """A setup function: reset the emulator, then seed these shares."""
+    def setup():
+        emulator.reset()
+        emulator.seed(shares)
+    return setup
+
+
+def scenario_recipients(bench, emulator):
+    for count in (1, 500):
+        accounts = ["%032x" % (0xACC00000 + n) for n in range(count)]
+        share = {"name": "many-recipients", "recipients": [{"account_id": a} for a in accounts],
+                 "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % 7}]}
+        changed = dict(share, recipients=share["recipients"][:-1] + [{"account_id": "%032x" % 0xBEEF}])
+        log("one share with %d recipient(s)" % count)
+
+        def empty():
+            emulator.reset()
+
+        existing = seeding(emulator, [share])
+
+        first = "%d recipient(s): create" % count
+        bench.measure("recipients", first, emulator, empty, share_task(), {"bench_shares": [share]},
+                      baseline=None if count == 1 else "1 recipient(s): create")
+        bench.measure("recipients", "%d recipient(s): no-op" % count, emulator, existing, share_task(),
+                      {"bench_shares": [share]}, baseline=None if count == 1 else "1 recipient(s): no-op")
+        bench.measure("recipients", "%d recipient(s): replace one" % count, emulator, existing, share_task(),
+                      {"bench_shares": [changed]}, baseline=None if count == 1 else "1 recipient(s): replace one")
+
+
+def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
+    """Per-request cost over HTTPS with a delay per new connection: raw http.client vs our transports."""
+    from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import BudgetedTransport, RequestBudget
+    from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import CloudflareClient, open_url_transport
+    from ansible_collections.edgeops.cloudflare.plugins.module_utils._transport import KeepAliveTransport
+
+    count = 30 if bench.quick else 200
+    tls_emulator.reset()
+    share_id = tls_emulator.seed([spec(1)])[0]["id"]
+    with DelayProxy(("127.0.0.1", tls_emulator.port), delay_seconds=delay_ms / 1000.0) as proxy:
+        base = "https://127.0.0.1:%d/client/v4" % proxy.port
+        path = "/accounts/%s/shares/%s" % (MAIN_ACCOUNT, share_id)
+        auth = {"Authorization": "Bearer " + TOKEN}
+        log("HTTPS, %d ms per new connection: %d GETs per transport" % (delay_ms, count))
+
+        def raw():
+            context = ssl.create_default_context(cafile=ca_file)
+            connection = http.client.HTTPSConnection("127.0.0.1", proxy.port, context=context, timeout=30)
+            for dummy in range(count):
+                connection.request("GET", "/client/v4" + path, headers=auth)
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200
+            connection.close()
+            return count
+
+        def client_run(transport, n):
+            client = CloudflareClient(base, auth, ca_path=ca_file, transport=transport)
+            for dummy in range(n):
+                client.get(path)
+            return n
+
+        def bulk_path():
+            keep_alive = KeepAliveTransport()
+            try:
+                return client_run(BudgetedTransport(keep_alive, RequestBudget()), count)
+            finally:
+                keep_alive.close()
+
+        def open_url_path():
+            return client_run(open_url_transport, count // 4)
+
+        variants = [("https: raw http.client, one reused connection", raw, None),
+                    ("https: shares path (client + budget + keep-alive)", bulk_path,
+                     "https: raw http.client, one reused connection"),
+                    ("https: share path (client + open_url)", open_url_path,
+                     "https: raw http.client, one reused connection")]
+        for name, function, baseline in variants:
+            samples = []
+            for dummy in range(bench.reps):
+                tls_emulator.clear_log()
+                before = proxy.connections
+                started = time.perf_counter()
+                sent = function()
+                samples.append((time.perf_counter() - started) / sent * 1000.0)
+                connections = proxy.connections - before
+            row = bench._row("https", name, samples, len(tls_emulator.requests_log()), baseline, marginal=False,
+                             per_request_ms=round(statistics.median(samples), 2), connections=connections)
+            row["unit"] = "ms per request"
+            log("  %-58s %7.2f ms/request  connections %d" % (name, row["per_request_ms"], connections))
+
+        # End to end: the shares module over HTTPS through the proxy, keep-alive on and off.
+        count = 20 if bench.quick else 100
+        shares = {"bench_shares": [spec(n) for n in range(count)]}
+
+        def existing():
+            tls_emulator.reset()
+            seed(tls_emulator, count)
+
+        for keep_alive in (False, True):
+            bench.measure("https", "https: shares %d no-op c=4 keep_alive=%s" % (count, keep_alive), tls_emulator,
+                          existing, bulk_task(concurrency=4, keep_alive=keep_alive, ca_path=ca_file), shares,
+                          base_url=base,
+                          baseline=None if not keep_alive else "https: shares %d no-op c=4 keep_alive=False" % count)
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+
+def goals(bench):
+    """The issue's goals, checked against this run's figures."""
+    found = []
+
+    def add(goal, measured, target, met):
+        found.append({"goal": goal, "measured": measured, "target": target, "met": bool(met)})
+
+    for op in ("create", "no-op"):
+        row = bench.find("share: %s" % op)
+        if row and "ratio" in row:
+            add("one share task (%s) vs the uri recipe, marginal time" % op, "%.2fx" % row["ratio"], "<= 0.7x",
+                row["ratio"] <= 0.7)
+    loops = [r for r in bench.rows if r["group"] == "loop" and " share create @" in r["scenario"]]
+    largest = max((int(r["scenario"].split()[1].rstrip(":")) for r in loops), default=None)
+    for latency in (0, 50):
+        loop = bench.find("loop %s: share create @%dms" % (largest, latency))
+        bulk = [r for r in bench.rows if r["scenario"].startswith("shares %s create @%dms" % (largest, latency))]
+        if loop and bulk:
+            best = min(bulk, key=lambda r: r["marginal"])
+            speedup = loop["marginal"] / best["marginal"]
+            add("%s shares @%d ms: one shares task vs a loop of share tasks (marginal time)" % (largest, latency),
+                "%.1fx faster (c=%d)" % (speedup, best["concurrency"]), ">= 20x", speedup >= 20)
+    big = [r for r in bench.rows if r["group"] == "bulk" and r.get("ideal_seconds") and r["scenario"].startswith("shares 1000")]
+    for row in big:
+        add("%s: in-module time / (requests x 50 ms / concurrency), no 429" % row["scenario"],
+            "%.2fx, %d x 429 (marginal: %.2fx)" % (row["ratio"], row["rate_limited"], row["marginal"] / row["ideal_seconds"]),
+            "<= 1.3x, 0 x 429", row["ratio"] <= 1.3 and row["rate_limited"] == 0)
+    bulk_https = bench.find("https: shares path (client + budget + keep-alive)")
+    if bulk_https and "ratio" in bulk_https:
+        add("HTTPS, 20 ms per new connection: shares path per request vs reused raw http.client",
+            "%.2fx (%.2f ms)" % (bulk_https["ratio"], bulk_https["per_request_ms"]), "<= 2x", bulk_https["ratio"] <= 2)
+    memory = [r for r in bench.rows if r["group"] == "lookup" and r.get("account_shares") == 10000]
+    for row in memory:
+        add("%s: module peak memory" % row["scenario"], "%.1f MiB" % row["peak_rss_mib"], "< 100 MB",
+            row["peak_rss_mib"] * 1.048576 < 100)
+    return found
+
+
+def print_table(bench, goal_list):
+    columns = ("scenario", "runs", "median", "min", "max", "marginal", "requests", "ratio", "extra")
+    print()
+    print("%-58s %4s %8s %8s %8s %8s %8s %7s  %s" % columns)
+    group = None
+    for row in bench.rows:
+        if row["group"] != group:
+            group = row["group"]
+            print("-- %s %s" % (group, "-" * (120 - len(group))))
+        extra = []
+        if "per_request_ms" in row:
+            extra.append("%.2f ms/request" % row["per_request_ms"])
+        if row.get("module_seconds") is not None:
+            extra.append("in-module %.2f s" % row["module_seconds"])
+        if row.get("ideal_seconds"):
+            extra.append("ideal %.2f s" % row["ideal_seconds"])
+        if row.get("connections") is not None:
+            extra.append("%d conn" % row["connections"])
+        if row.get("peak_rss_mib") is not None:
+            extra.append("peak RSS %.1f MiB" % row["peak_rss_mib"])
+        if row.get("rate_limited"):
+            extra.append("%d x 429" % row["rate_limited"])
+        if row.get("baseline") and "ratio" in row:
+            extra.append("vs %s" % row["baseline"])
+        print("%-58s %4d %8.3f %8.3f %8.3f %8s %8d %7s  %s" % (
+            row["scenario"][:58], row["runs"], row["median"], row["min"], row["max"],
+            "%.3f" % row["marginal"] if "marginal" in row else "-", row["requests"],
+            "%.3f" % row["ratio"] if "ratio" in row else "-", "; ".join(extra)))
+    print()
+    print("Times in seconds (https per-request rows: the time columns are ms per request). marginal = median - "
+          "empty playbook median; ratio = marginal (or per-request, or in-module vs ideal) / baseline, same run.")
+    print()
+    for goal in goal_list:
+        status = "met" if goal["met"] else "NOT MET"
+        print("[%s] %-90s %s (target %s)" % (status, goal["goal"], goal["measured"], goal["target"]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each (a smoke test of the bench)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="groups to run: single loop bulk lookup recipients https")
+    parser.add_argument("--reps", type=int, default=3, help="runs per fast scenario (slow ones run fewer)")
+    parser.add_argument("--json", default=str(ROOT / ".build" / "bench" / "results.json"))
+    args = parser.parse_args(argv)
+    ensure_collection_link()
+    import trustme
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cf-bench-") as workdir:
+        bench = Bench(workdir, quick=args.quick, reps=args.reps)
+        ca = trustme.CA()
+        cert_file, key_file, ca_file = (Path(workdir) / name for name in ("cert.pem", "key.pem", "ca.pem"))
+        server_cert = ca.issue_cert("127.0.0.1", "localhost")
+        server_cert.private_key_pem.write_to_path(str(key_file))
+        server_cert.cert_chain_pems[0].write_to_path(str(cert_file))
+        ca.cert_pem.write_to_path(str(ca_file))
+        selected = set(args.only or ("single", "loop", "bulk", "lookup", "recipients", "https"))
+        with Emulator() as emulator:
+            scenario_baseline(bench, emulator)
+            for name, function in (("single", scenario_single), ("loop", scenario_loops), ("bulk", scenario_bulk),
+                                   ("lookup", scenario_lookup), ("recipients", scenario_recipients)):
+                if name in selected:
+                    function(bench, emulator)
+        if "https" in selected:
+            with Emulator(tls_cert=cert_file, tls_key=key_file) as tls_emulator:
+                tls_emulator.verify = str(ca_file)
+                scenario_https(bench, tls_emulator, str(ca_file))
+        bench.resolve_ratios()
+        goal_list = goals(bench)
+        print_table(bench, goal_list)
+    report = {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": round(time.monotonic() - started, 1),
+              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+              "quick": args.quick, "rows": bench.rows, "goals": goal_list}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print("\nwritten: %s (%.0f s)" % (args.json, time.monotonic() - started))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The bulk ``shares`` module end to end: real ansible-playbook processes against the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
+
+A, B, C = MEMBER_ACCOUNTS
+POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+
+
+def ruleset(number):
+    return "%032x" % (0xA000 + number)
+
+
+def resource(resource_id, rtype="custom-ruleset", **extra):
+    return dict(resource_id=resource_id, resource_type=rtype, **extra)
+
+
+def item(name, recipients=(A,), resources=None, number=0, **extra):
+    spec = dict(name=name, recipients=[{"account_id": r} for r in recipients],
+                resources=resources or [resource(ruleset(number))])
+    spec.update(extra)
+    return spec
+
+
+def seed_item(name, recipients=(A,), resources=None, number=0, **extra):
+    spec = dict(name=name, recipients=[{"account_id": r} for r in recipients],
+                resources=resources or [resource(ruleset(number))])
+    spec.update(extra)
+    return spec
+
+
+def bulk_task(label, shares, register="result", **args):
+    return {"name": label, "edgeops.cloudflare.shares": dict(shares=shares, **args), "register": register,
+            "ignore_errors": True}
+
+
+def log_of(emulator):
+    return [(r["method"], r["path"].split("/shares", 1)[-1], r["status"]) for r in emulator.requests_log()]
+
+
+def writes_of(emulator):
+    return [entry[:2] for entry in log_of(emulator) if entry[0] != "GET"]
+
+
+def active(emulator, name=None):
+    return [s for s in emulator.state() if s["status"] == "active" and (name is None or s["name"] == name)]
+
+
+def live_accounts(share):
+    return sorted(r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated"))
+
+
+def by_name(result):
+    return {outcome["name"]: outcome for outcome in result["results"]}
+
+
+def test_create_then_rerun_unchanged_with_one_listing(runner, emulator):
+    shares = [item("bulk-%02d" % n, number=n) for n in range(8)]
+    run = runner.playbook(bulk_task("first", shares, concurrency=3), bulk_task("second", shares, concurrency=3))
+    first, second = run.task("first")["result"], run.task("second")["result"]
+    assert run.task("first")["status"] == "ok", run.output
+    assert first["changed"] is True and second["changed"] is False
+    assert [o["name"] for o in first["results"]] == ["bulk-%02d" % n for n in range(8)]
+    assert all(o["actions"] == ["create share %r" % o["name"]] for o in first["results"])
+    assert all(o["actions"] == [] and not o["changed"] for o in second["results"])
+    # Create: one listing and one POST per share. Re-run: one listing and one recipients read per share.
+    log = log_of(emulator)
+    assert log[0] == ("GET", "", 200) and log[1:9] == [("POST", "", 201)] * 8
+    assert log[9] == ("GET", "", 200) and sorted(entry[1] for entry in log[10:]) == sorted(
+        "/%s/recipients" % o["share_id"] for o in first["results"])
+    assert len(log) == 1 + 8 + 1 + 8
+    assert first["stats"]["requests"] == 9 and second["stats"]["requests"] == 9
+    assert second["stats"]["connections"] <= 4  # the listing's connection, then one per worker
+    created = first["results"][0]["share"]
+    assert created["recipients"] == [{"id": None, "account_id": A, "association_status": "associating"}]
+    assert [r["resource_id"] for r in created["resources"]] == [ruleset(0)]
+    assert len(active(emulator)) == 8
+
+
+def test_changes_failures_and_rerun(runner, emulator):
+    seeded = {share["name"]: share for share in emulator.seed([
+        seed_item("recips", recipients=(A, B), number=1),
+        seed_item("addres", number=2),
+        seed_item("meta", resources=[resource(ruleset(3), meta={"v": 1})]),
+        seed_item("rename-me", number=4),
+        seed_item("doomed", number=5),
+        dict(name="org", target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS],
+             resources=[resource(ruleset(6))]),
+        seed_item("dup", number=7), seed_item("dup", number=8),
+    ])}
+    emulator.clear_log()
+    shares = [
+        item("recips", recipients=(C,), number=1),                                   # PUT recipients
+        item("addres", resources=[resource(ruleset(2)), resource(POLICY, "gateway-policy")]),  # POST resource
+        item("meta", resources=[resource(ruleset(3), meta={"v": 2})]),              # PUT resource
+        dict(share_id=seeded["rename-me"]["id"], name="renamed"),                    # PUT share
+        dict(name="doomed", state="absent"),                                         # DELETE share
+        dict(name="org", recipients=[{}], resources=[resource(ruleset(6))]),         # no-op, no recipients read
+        item("dup", number=7),                                                       # two shares named dup
+        item("foreign", recipients=(FOREIGN_ACCOUNT,), number=9),                    # the API refuses it
+        item("bad-input", resources=[resource(ruleset(10), resource_account_id="NOT-HEX")]),  # refused before any request
+        item("new", number=11),                                                      # POST share
+    ]
+    run = runner.playbook(bulk_task("first", shares, concurrency=4), diff=True)
+    task = run.task("first")
+    result = task["result"]
+    assert task["status"] == "failed", run.output
+    outcomes = by_name(result)
+    failed = sorted(name for name, o in outcomes.items() if o["failed"])
+    assert failed == ["bad-input", "dup", "foreign"]
+    msg = result["msg"]
+    assert msg.startswith("3 of 10 shares failed")
+    assert "'dup': 2 active shares are named 'dup'" in msg and seeded["dup"]["id"] in msg
+    assert "'foreign': POST /accounts/%s/shares: HTTP 4" % MAIN_ACCOUNT in msg
+    assert "'bad-input': resources[0].resource_account_id must be a 32-character" in msg
+    assert sorted(result["failed_shares"]) == ["'bad-input'", "'dup'", "'foreign'"]
+    assert result["changed"] is True
+    for name in ("recips", "addres", "meta", "renamed", "doomed", "new"):
+        assert outcomes[name]["changed"] is True and not outcomes[name]["failed"], outcomes[name]
+    assert outcomes["org"]["changed"] is False
+    assert outcomes["recips"]["actions"] == ["set recipient accounts to %s" % C]
+    assert "recipients" not in outcomes["org"]["share"]
+    # One write per change; the organization share needed no recipients read.
+    writes = sorted(writes_of(emulator))
+    ids = {name: seeded[name]["id"] for name in ("recips", "addres", "meta", "rename-me", "doomed")}
+    assert writes == sorted([
+        ("PUT", "/%s/recipients" % ids["recips"]), ("POST", "/%s/resources" % ids["addres"]),
+        ("PUT", "/%s/resources/%s" % (ids["meta"], seeded["meta"]["resources"][0]["id"])),
+        ("PUT", "/%s" % ids["rename-me"]), ("DELETE", "/%s" % ids["doomed"]), ("POST", ""), ("POST", "")])
+    reads = [entry[1] for entry in log_of(emulator) if entry[0] == "GET"]
+    assert reads.count("") == 1
+    assert "/%s/recipients" % seeded["org"]["id"] not in reads
+    assert len(reads) == 1 + 3  # listing, recipients of recips/addres/meta (account recipients given)
+    # Diff mode: one diff per changed share, headed by its name.
+    headers = sorted(d["before_header"] for d in result["diff"])
+    assert headers == sorted(["'recips'", "'addres'", "'meta'", "'renamed'", "'doomed'", "'new'"])
+    recips_diff = next(d for d in result["diff"] if d["before_header"] == "'recips'")
+    assert recips_diff["before"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+    assert recips_diff["after"]["recipients"] == [{"account_id": C}]
+    assert live_accounts(active(emulator, "recips")[0]) == [C]
+    # Fix the failing items and re-run: they converge, the others are left as they are.
+    first_dup = next(share for share in emulator.state() if share["name"] == "dup")
+    fixed = [s for s in shares if s.get("name") not in ("dup", "foreign", "bad-input")]
+    fixed += [dict(share_id=first_dup["id"], name="dup", recipients=[{"account_id": A}], resources=[resource(ruleset(7))]),
+              item("foreign", recipients=(B,), number=9),
+              item("bad-input", resources=[resource(ruleset(10))])]
+    run = runner.playbook(bulk_task("again", fixed), bulk_task("noop", fixed))
+    assert run.task("again")["status"] == "ok", run.output
+    assert sorted(o["name"] for o in run.task("again")["result"]["results"] if o["changed"]) == ["bad-input", "foreign"]
+    assert run.task("noop")["result"]["changed"] is False, run.task("noop")
+
+
+def test_check_mode_writes_nothing_and_prune_previews(runner, emulator):
+    emulator.seed([seed_item("keep", number=1), seed_item("stray-1", number=2), seed_item("stray-2", number=3),
+                   seed_item("named-by-failing-item", number=4)])
+    emulator.clear_log()
+    shares = [item("keep", recipients=(A, B), number=1), item("brand-new", number=5),
+              item("named-by-failing-item", recipients=(FOREIGN_ACCOUNT,), number=4)]
+    run = runner.playbook(bulk_task("preview", shares, prune=True), check=True, diff=True)
+    result = run.task("preview")["result"]
+    assert writes_of(emulator) == []
+    outcomes = by_name(result)
+    assert outcomes["keep"]["actions"] == ["add recipient account %s" % B]
+    assert outcomes["brand-new"]["actions"] == ["create share 'brand-new'"]
+    pruned = sorted(o["name"] for o in result["results"] if o["pruned"])
+    assert pruned == ["stray-1", "stray-2"]
+    assert all(o["changed"] and o["actions"] == ["delete share"] for o in result["results"] if o["pruned"])
+    # Check mode plans the foreign recipient as an add (only the API knows it is foreign): not a failure here.
+    assert len(result["diff"]) == 5
+    run = runner.playbook(bulk_task("apply", shares, prune=True))
+    result = run.task("apply")["result"]
+    assert run.task("apply")["status"] == "failed" and result["failed_shares"] == ["'named-by-failing-item'"]
+    assert sorted(s["name"] for s in active(emulator)) == ["brand-new", "keep", "named-by-failing-item"]
+
+
+def test_duplicate_items_fail_before_any_request(runner, emulator):
+    run = runner.playbook(bulk_task("dups", [item("twice"), item("twice", number=1)]))
+    task = run.task("dups")
+    assert task["status"] == "failed"
+    assert "shares[0] and shares[1] both have name 'twice'" in task["result"]["msg"]
+    assert emulator.requests_log() == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"concurrency": 0}, "concurrency must be between 1 and 32"),
+    ({"request_budget": -1}, "request_budget must be 0"),
+    ({"request_budget_window": 0}, "request_budget_window must be a positive"),
+])
+def test_bad_options_fail_before_any_request(runner, emulator, args, message):
+    run = runner.playbook(bulk_task("bad", [item("x")], **args))
+    assert message in run.task("bad")["result"]["msg"]
+    assert emulator.requests_log() == []
+
+
+def test_rate_limit_429_is_honoured_and_the_budget_avoids_it(runner, emulator):
+    limit = {"requests": 6, "window_seconds": 2}
+    emulator.configure(rate_limit=limit)
+    shares = [item("rl-%d" % n, number=n) for n in range(8)]
+    # No client budget: 9 requests against 6 per 2 s; the emulator answers 429 with Retry-After,
+    # every worker pauses, and all shares are created.
+    run = runner.playbook(bulk_task("unbudgeted", shares, request_budget=0, concurrency=4))
+    result = run.task("unbudgeted")["result"]
+    assert run.task("unbudgeted")["status"] == "ok", run.output
+    assert result["stats"]["rate_limited"] >= 1
+    assert 429 in [entry[2] for entry in log_of(emulator)]
+    assert len(active(emulator)) == 8
+    # A budget of half the limit (room for the difference between the client's send times and the
+    # server's arrival times on a busy machine): no 429 at all, the workers wait instead.
+    emulator.configure(rate_limit=limit)
+    emulator.clear_log()
+    run = runner.playbook(bulk_task("budgeted", shares, request_budget=3, request_budget_window=2, concurrency=4))
+    result = run.task("budgeted")["result"]
+    assert run.task("budgeted")["status"] == "ok", run.output
+    statuses = [entry[2] for entry in log_of(emulator)]
+    assert len(statuses) == 9 and 429 not in statuses
+    assert result["stats"]["rate_limited"] == 0 and result["stats"]["throttled_seconds"] > 0
+
+
+def test_open_url_path_and_wait(runner, emulator):
+    emulator.configure(transition_seconds=1)
+    shares = [item("w-%d" % n, number=n, wait=True, wait_timeout=30) for n in range(2)]
+    run = runner.playbook(bulk_task("waited", shares, keep_alive=False))
+    result = run.task("waited")["result"]
+    assert run.task("waited")["status"] == "ok", run.output
+    assert result["stats"]["connections"] is None
+    for outcome in result["results"]:
+        assert [r["association_status"] for r in outcome["share"]["recipients"]] == ["associated"]
+
+
+def test_listing_failure_fails_the_task_without_writes(runner, emulator):
+    emulator.add_faults({"method": "GET", "action": "status", "status": 403, "code": 10000, "message": "Authentication error"})
+    run = runner.playbook(bulk_task("denied", [item("x")]))
+    task = run.task("denied")
+    assert task["status"] == "failed"
+    assert "HTTP 403" in task["result"]["msg"] and "[10000]" in task["result"]["msg"]
+    assert writes_of(emulator) == []

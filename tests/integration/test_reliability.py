@@ -73,8 +73,8 @@ HOSTILE_INPUTS = [
     ("share_recipient", "share name with a tab", {"share_name": "w\taf", "recipient_account_id": A}, "control characters"),
     ("share_resource", "unknown resource type", {"share_name": "waf", "resource_type": "zone", "resource_id": RULESET},
      "value of resource_type must be one of"),
-    ("share_resource", "resource meta as a string", {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": RULESET,
-                                            "meta": "x"}, "meta must be a mapping"),
+    ("share_resource", "resource meta as a string",
+     {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": RULESET, "meta": "x"}, "meta must be a mapping"),
     ("share_info", "share id with filters", {"share_id": SHARE_ID, "name": "waf"}, "mutually exclusive"),
     ("share_info", "unknown resource type filter", {"resource_types": ["zone"]}, "resource_types"),
     ("share_info", "short organization id", {"organization_id": "abc"}, "organization_id must be a 32-character"),
@@ -82,7 +82,7 @@ HOSTILE_INPUTS = [
 
 
 def test_hostile_inputs_fail_naming_the_option_before_any_request(runner, emulator, capsys):
-    tasks = [module_task(module, label, args) for module, label, args, _ in HOSTILE_INPUTS]
+    tasks = [module_task(module, label, args) for module, label, args, _expected in HOSTILE_INPUTS]
     run = runner.playbook(*tasks, env={"TEST_API_KEY": "key-Hm4p9Qx2"})
     problems = []
     for module, label, _args, expected in HOSTILE_INPUTS:

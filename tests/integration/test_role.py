@@ -6,7 +6,7 @@ import pytest
 
 from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
 
-A, B, _ = MEMBER_ACCOUNTS
+A, B = MEMBER_ACCOUNTS[:2]
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 ROLE = "edgeops.cloudflare.resource_sharing"

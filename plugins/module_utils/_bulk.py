@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ._client import parse_retry_after
 from ._errors import CloudflareError, InputError
 from ._module import check_wait_timeout, optional_hex_id
-from ._planner import RESOURCE_TYPES, desired_from_params
+from ._planner import desired_from_params
 from ._share import ShareRequest, finish, is_active_sent, list_sent_shares, plan_share
 
 # Cloudflare allows about 1,200 requests per 5 minutes per user. The default budget leaves
@@ -35,35 +35,6 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 32
 # Pause after a 429 that carries no usable Retry-After.
 DEFAULT_429_PAUSE = 1.0
-
-
-def share_options():
-    """The options of one share: the ``share`` module's own options, and the items of ``shares``."""
-    return dict(
-        name=dict(type="str"),
-        share_id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        recipients=dict(
-            type="list", elements="dict",
-            options=dict(
-                account_id=dict(type="str", aliases=["recipient_account_id"]),
-                organization_id=dict(type="str"),
-            ),
-        ),
-        purge_recipients=dict(type="bool", default=True),
-        resources=dict(
-            type="list", elements="dict",
-            options=dict(
-                resource_id=dict(type="str", required=True),
-                resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
-                resource_account_id=dict(type="str"),
-                meta=dict(type="raw", default={}),
-            ),
-        ),
-        purge_resources=dict(type="bool", default=True),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-    )
 
 
 class RequestBudget:

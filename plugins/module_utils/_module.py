@@ -18,6 +18,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ._client import CloudflareClient, RetryPolicy
 from ._errors import CloudflareError, InputError
+from ._planner import RESOURCE_TYPES
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 API_ROOT_PATH = "/client/v4"
@@ -41,6 +42,35 @@ def common_argument_spec():
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=4),
         max_retry_wait=dict(type="int", default=60),
+    )
+
+
+def share_options():
+    """The options of one share: the ``share`` module's own options, and the items of ``shares``."""
+    return dict(
+        name=dict(type="str"),
+        share_id=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        recipients=dict(
+            type="list", elements="dict",
+            options=dict(
+                account_id=dict(type="str", aliases=["recipient_account_id"]),
+                organization_id=dict(type="str"),
+            ),
+        ),
+        purge_recipients=dict(type="bool", default=True),
+        resources=dict(
+            type="list", elements="dict",
+            options=dict(
+                resource_id=dict(type="str", required=True),
+                resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
+                resource_account_id=dict(type="str"),
+                meta=dict(type="raw", default={}),
+            ),
+        ),
+        purge_resources=dict(type="bool", default=True),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=300),
     )
 
 

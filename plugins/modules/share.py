@@ -297,38 +297,15 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     common_argument_spec,
     require_account_id,
     run_module,
+    share_options,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import RESOURCE_TYPES, desired_from_params
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge
 
 
 def argument_spec():
     spec = common_argument_spec()
-    spec.update(
-        name=dict(type="str"),
-        share_id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        recipients=dict(
-            type="list", elements="dict",
-            options=dict(
-                account_id=dict(type="str", aliases=["recipient_account_id"]),
-                organization_id=dict(type="str"),
-            ),
-        ),
-        purge_recipients=dict(type="bool", default=True),
-        resources=dict(
-            type="list", elements="dict",
-            options=dict(
-                resource_id=dict(type="str", required=True),
-                resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
-                resource_account_id=dict(type="str"),
-                meta=dict(type="raw", default={}),
-            ),
-        ),
-        purge_resources=dict(type="bool", default=True),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-    )
+    spec.update(share_options())
     return spec
 
 

@@ -300,7 +300,6 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import (
     RequestBudget,
     converge_all,
     prepare,
-    share_options,
     summary,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import open_url_transport
@@ -310,6 +309,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     common_argument_spec,
     require_account_id,
     run_module,
+    share_options,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._transport import KeepAliveTransport

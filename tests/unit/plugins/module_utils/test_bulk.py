@@ -18,12 +18,11 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import (
     converge_all,
     prepare,
     prune_targets,
-    share_options,
     summary,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import RawResponse
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError, InputError
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec, share_options
 from ansible_collections.edgeops.cloudflare.plugins.modules import share as share_module
 
 OWNER = "023e105f4ecef8ad9ca31a8372d0c353"

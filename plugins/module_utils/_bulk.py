@@ -214,7 +214,7 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
         futures = [pool.submit(_run_one, api, request, listing, fields) if error is None else None
                    for request, fields, error in jobs]
         outcomes = []
-        for future, (request, fields, error) in zip(futures, jobs):
+        for future, (_request, fields, error) in zip(futures, jobs):
             outcomes.append(_outcome(fields, error=InputError(error)) if future is None else future.result())
     for outcome in outcomes:
         if outcome["share"].get("id") and not outcome["share_id"]:

@@ -276,10 +276,10 @@ class CloudflareClient:
             return items
         remaining = total - len(items)
         if page_size < PER_PAGE and math.ceil(total / float(PER_PAGE)) < math.ceil(remaining / float(page_size)):
-            items, page, page_size = [], 0, PER_PAGE
+            items, pages_read, page_size = [], 0, PER_PAGE
         else:
-            page = _int_or_none(info.get("page")) or 1
-        for page in range(page + 1, page + 1 + MAX_PAGES):
+            pages_read = _int_or_none(info.get("page")) or 1
+        for page in range(pages_read + 1, pages_read + 1 + MAX_PAGES):
             query.update(page=page, per_page=page_size)
             batch = self.request("GET", path, query=query).get("result") or []
             items.extend(batch)

@@ -48,10 +48,6 @@ class Action:
     def __repr__(self):
         return "Action(%r, %r)" % (self.kind, self.fields)
 
-    @property
-    def is_recipient_change(self):
-        return self.kind in ("replace_recipients", "add_recipient", "remove_recipient")
-
     def describe(self):
         fields = self.fields
         if self.kind == "create_share":

@@ -35,10 +35,10 @@ options:
   base_url:
     description:
       - The root of the Cloudflare API v4. Change it only for a test server or an API gateway.
-      - If not set, the E(CLOUDFLARE_BASE_URL) environment variable is used, then the default.
+      - If not set, the E(CLOUDFLARE_BASE_URL) environment variable is used, then
+        V(https://api.cloudflare.com/client/v4).
       - Must be an C(http://) or C(https://) URL whose path is C(/client/v4).
     type: str
-    default: https://api.cloudflare.com/client/v4
   validate_certs:
     description:
       - Whether to verify the API's TLS certificate. Setting it to V(false) is unsafe outside tests,
@@ -70,7 +70,16 @@ options:
     type: int
     default: 60
 notes:
-  - Credentials are never logged; O(api_token) and O(api_key) are marked C(no_log).
+  - "Where each connection setting comes from: the task's option (or C(module_defaults)), else its
+    C(CLOUDFLARE_*) environment variable, else the default. An empty or blank environment variable counts as
+    not set; an empty option is an error (it would otherwise fall back to a variable that may name another
+    account). Messages about a value name the variable it came from."
+  - Credentials are never logged; O(api_token) and O(api_key) are marked C(no_log). A credential with a
+    character that cannot be sent in an HTTP header (a line break, a control character, a space inside it) is
+    refused before any request, by option or variable name, without showing the value.
+  - If the run is interrupted (Ctrl-C, a signal, or the controller process going away), no further request is
+    sent; requests already sent finish. A later run on the same account waits (at most O(timeout) plus
+    5 seconds) until such an interrupted run has exited before it reads anything.
   - All modules of this collection are in the C(edgeops.cloudflare.cloudflare) action group, so
     C(module_defaults) with C(group/edgeops.cloudflare.cloudflare) sets these options once for a play.
   - A create (POST) is not retried after an answer whose fate is unknown (time-out, dropped connection, 500,

@@ -20,11 +20,14 @@ import time
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ._client import parse_retry_after
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+from ._client import open_url_transport, parse_retry_after
 from ._errors import CloudflareError, InputError
-from ._module import check_wait_timeout, optional_hex_id
-from ._planner import desired_from_params
-from ._share import ShareRequest, finish, is_active_sent, list_sent_shares, plan_share
+from ._module import SHARE_RULES, share_options
+from ._share import ShareApi, ShareRequest, finish, is_active_sent, list_sent_shares, plan_share, share_request
+from ._transport import KeepAliveTransport
 
 # Cloudflare allows about 1,200 requests per 5 minutes per user. The default budget leaves
 # 100 of them (8 %) for other clients of the same user and for clock skew between
@@ -117,56 +120,117 @@ class Item:
         self.request = request
         self.error = error
 
-    @property
-    def label(self):
-        if self.params.get("name") is not None:
-            return repr(self.params["name"])
-        if self.params.get("share_id"):
-            return "share_id %s" % self.params["share_id"]
-        return "shares[%d]" % self.index
+
+ITEM_VALIDATOR = ArgumentSpecValidator(share_options(), **SHARE_RULES)
+
+
+def validated_item(index, raw):
+    """(params, None) for a valid ``shares`` item, with the argspec's defaults; else (raw, error message).
+
+    Each item is checked on its own against the ``share`` module's argument spec, so one bad item
+    (a wrong type, an unknown choice) fails alone and is named.
+    """
+    prefix = "shares[%d]" % index
+    if not isinstance(raw, dict):
+        return {}, "%s must be a mapping of the share module's options, got %s" % (prefix, type(raw).__name__)
+    result = ITEM_VALIDATOR.validate(raw)
+    if result.error_messages:
+        messages = [("unsupported option %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
+                    for error in result.errors.errors]
+        return raw, "%s: %s" % (prefix, "; ".join(messages))
+    return result.validated_parameters, None
 
 
 def check_distinct(items_params):
-    """Fail (before any request) when two items name the same share: they would race, and one would undo the other."""
+    """The clashes between items that name the same share: they would race, and one would undo the other."""
     seen = {}
-    clashes = []
+    clashes = {}
     for index, params in enumerate(items_params):
         for key in ("name", "share_id"):
             value = params.get(key)
             if value is None:
                 continue
             if (key, value) in seen:
-                clashes.append("shares[%d] and shares[%d] both have %s %r" % (seen[(key, value)], index, key, value))
+                message = "shares[%d] and shares[%d] both have %s %r; merge them into one item" % (
+                    seen[(key, value)], index, key, value)
+                clashes.setdefault(seen[(key, value)], message)
+                clashes.setdefault(index, message)
             else:
                 seen[(key, value)] = index
-    if clashes:
-        raise InputError("Each share may appear once in shares: %s. Merge them into one item." % "; ".join(clashes))
+    return clashes
 
 
-def prepare(items_params, owner_account_id, check_mode):
+def prepare(items_raw, owner_account_id, check_mode, diff=False):
     """Validate every item as the ``share`` module validates its options. An invalid item fails alone."""
-    check_distinct(items_params)
+    validated = [validated_item(index, raw) for index, raw in enumerate(items_raw)]
+    clashes = check_distinct([params if error is None else {} for params, error in validated])
     items = []
-    for index, params in enumerate(items_params):
-        try:
-            share_id = optional_hex_id(params, "share_id")
-            check_wait_timeout(params)
-            present = params["state"] == "present"
-            desired = desired_from_params(params, owner_account_id) if present else None
-            request = ShareRequest(params.get("name"), share_id, present, check_mode, desired=desired,
-                                   wait=params.get("wait"), wait_timeout=params.get("wait_timeout"))
-            items.append(Item(index, params, request=request))
-        except InputError as error:
-            items.append(Item(index, params, error=str(error)))
+    for index, (params, error) in enumerate(validated):
+        if error is None and index in clashes:
+            error = clashes[index]
+        if error is None:
+            try:
+                request = share_request(params, owner_account_id, check_mode, diff=diff, prefix="shares[%d]." % index)
+                items.append(Item(index, params, request=request))
+                continue
+            except InputError as input_error:
+                error = str(input_error)
+        items.append(Item(index, params, error=error))
     return items
 
 
-def prune_targets(listing, items):
-    """The listed shares no item names (neither by name nor by share_id): what ``prune`` deletes."""
+def _same_share_clashes(listing, items):
+    """Items that address one listed share twice (one by name, another by share_id): {index: message}."""
+    by_id = {}
+    for item in items:
+        if item.error is not None:
+            continue
+        if item.request.share_id:
+            by_id.setdefault(item.request.share_id, []).append(item)
+        elif item.request.name is not None:
+            matches = [share["id"] for share in listing if share.get("name") == item.request.name and is_active_sent(share)]
+            if len(matches) == 1:
+                by_id.setdefault(matches[0], []).append(item)
+    clashes = {}
+    for share_id, addressing in by_id.items():
+        if len(addressing) > 1:
+            names = " and ".join("shares[%d] (%s)" % (item.index, "by share_id" if item.request.share_id else "by name")
+                                 for item in addressing)
+            for item in addressing:
+                clashes[item.index] = ("%s address the same share %s; they would undo each other on every run. "
+                                       "Merge them into one item." % (names, share_id))
+    return clashes
+
+
+def _near(name):
+    return " ".join(name.split()).casefold() if isinstance(name, str) else None
+
+
+def prune_plan(listing, items):
+    """(the shares ``prune`` deletes, why it deletes nothing or keeps some): only what is certain.
+
+    Nothing is deleted while an item is invalid (its name or id might be the one that protects a
+    share). A share no item names is deleted, unless its name differs from an item's name only in
+    case or spacing (more likely a typo than a share to delete): that one is kept and reported.
+    """
+    invalid = [item for item in items if item.error is not None]
+    if invalid:
+        return [], ["prune deleted nothing: %d item(s) are invalid (%s), and a share an invalid item means could be "
+                    "one prune would delete; fix them and re-run"
+                    % (len(invalid), ", ".join("shares[%d]" % item.index for item in invalid))]
     names = {item.params.get("name") for item in items} - {None}
     ids = {item.params.get("share_id") for item in items} - {None}
-    return [share for share in listing
-            if is_active_sent(share) and share.get("name") not in names and share.get("id") not in ids]
+    near = {_near(name): name for name in names}
+    targets, notes = [], []
+    for share in listing:
+        if not is_active_sent(share) or share.get("name") in names or share.get("id") in ids:
+            continue
+        if _near(share.get("name")) in near:
+            notes.append("prune kept share %r (%s): its name differs from the item name %r only in case or spacing"
+                         % (share.get("name"), share.get("id"), near[_near(share.get("name"))]))
+            continue
+        targets.append(share)
+    return targets, notes
 
 
 def _outcome(item_fields, result=None, actions=(), error=None):
@@ -181,37 +245,46 @@ def _outcome(item_fields, result=None, actions=(), error=None):
     return outcome
 
 
-def _run_one(api, request, listing, fields):
+def _run_one(api, request, listing, fields, lean):
     actions = ()
     try:
-        current, actions = plan_share(api, request, listing=listing, lean=True)
-        return _outcome(fields, finish(api, request, current, actions, lean=True), actions)
+        current, actions = plan_share(api, request, listing=listing, lean=lean)
+        return _outcome(fields, finish(api, request, current, actions, lean=lean), actions)
     except (InputError, CloudflareError) as error:
         return _outcome(fields, actions=actions, error=error)
 
 
-def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check_mode=False):
-    """Converge every item (and prune) with ``concurrency`` workers; return the per-share outcomes in order.
+def _item_fields(item):
+    return {"index": item.index, "name": item.params.get("name"), "share_id": item.params.get("share_id"),
+            "state": item.params.get("state"), "pruned": False}
+
+
+def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check_mode=False, diff=False,
+                 include_recipients=False):
+    """Converge every item (and prune) with ``concurrency`` workers; return (per-share outcomes, notes).
 
     Items first (in the given order), then the pruned shares. The one listing is read
-    before any work; if it fails, nothing is done and the error propagates. An empty list
-    without prune has nothing to look at and makes no request.
+    before any work; if it fails, nothing is done and the error propagates. Without a valid
+    item (an empty list included) there is nothing to look at, and no request is made, unless
+    prune is asked with an empty list. ``notes``: what prune left alone, and why.
     """
-    if not items and not prune:
-        return []
+    if all(item.error is not None for item in items) and not (prune and not items):
+        # Nothing valid to converge, and prune refuses to run while an item is invalid: no request at all.
+        notes = prune_plan([], items)[1] if prune else []
+        return [_outcome(_item_fields(item), error=InputError(item.error)) for item in items], notes
     listing = list_sent_shares(api)
-    jobs = []
-    for item in items:
-        fields = {"index": item.index, "name": item.params.get("name"), "share_id": item.params.get("share_id"),
-                  "state": item.params.get("state"), "pruned": False}
-        jobs.append((item.request, fields, item.error))
+    clashes = _same_share_clashes(listing, items)
+    jobs = [(item.request, _item_fields(item), clashes.get(item.index, item.error)) for item in items]
+    notes = []
     if prune:
-        for share in prune_targets(listing, items):
-            request = ShareRequest(None, share["id"], False, check_mode)
+        targets, notes = prune_plan(listing, items)
+        for share in targets:
+            request = ShareRequest(None, share["id"], False, check_mode, diff=diff)
             jobs.append((request, {"index": None, "name": share.get("name"), "share_id": share["id"],
                                    "state": "absent", "pruned": True}, None))
+    lean = not include_recipients
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs) or 1))) as pool:
-        futures = [pool.submit(_run_one, api, request, listing, fields) if error is None else None
+        futures = [pool.submit(_run_one, api, request, listing, fields, lean) if error is None else None
                    for request, fields, error in jobs]
         outcomes = []
         for future, (_request, fields, error) in zip(futures, jobs):
@@ -219,7 +292,7 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
     for outcome in outcomes:
         if outcome["share"].get("id") and not outcome["share_id"]:
             outcome["share_id"] = outcome["share"]["id"]
-    return outcomes
+    return outcomes, notes
 
 
 def outcome_label(outcome):
@@ -232,9 +305,11 @@ def outcome_label(outcome):
     return "shares[%d]" % outcome["index"]
 
 
-def summary(outcomes, diff):
-    """The module result: changed, results, and in diff mode one diff per changed share."""
+def summary(outcomes, diff, notes=()):
+    """The module result: changed, results, and in diff mode one diff per changed share; failed with a msg."""
     result = {"changed": any(outcome["changed"] for outcome in outcomes), "results": outcomes}
+    if notes:
+        result["warnings"] = list(notes)
     if diff:
         result["diff"] = [dict(outcome["diff"], before_header=outcome_label(outcome), after_header=outcome_label(outcome))
                           for outcome in outcomes if outcome["changed"] and "diff" in outcome]
@@ -243,7 +318,46 @@ def summary(outcomes, diff):
             outcome.pop("diff", None)
     failed = [outcome for outcome in outcomes if outcome["failed"]]
     if failed:
+        result["failed"] = True
         result["msg"] = "%d of %d shares failed (the others were converged; fix the causes and re-run): %s" % (
             len(failed), len(outcomes), "; ".join("%s: %s" % (outcome_label(outcome), outcome["msg"]) for outcome in failed))
+        result["msg"] += "".join(". " + note for note in notes if note.startswith("prune deleted nothing"))
         result["failed_shares"] = [outcome_label(outcome) for outcome in failed]
+    return result
+
+
+def check_bulk_options(params):
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        raise InputError("concurrency must be between 1 and %d, got %s" % (MAX_CONCURRENCY, params["concurrency"]))
+    if params["request_budget"] < 0:
+        raise InputError("request_budget must be 0 (no budget) or more, got %s" % params["request_budget"])
+    if params["request_budget_window"] <= 0:
+        raise InputError("request_budget_window must be a positive number of seconds, got %s" % params["request_budget_window"])
+
+
+def run_bulk(params, connection, guard, check_mode, diff):
+    """The ``shares`` module: validate, converge every item over budgeted (kept-alive) connections, summarise."""
+    account_id = connection.require_account()
+    check_bulk_options(params)
+    items = prepare(params["shares"], account_id, check_mode, diff=diff)
+    connections = KeepAliveTransport() if params["keep_alive"] else None
+    budget = RequestBudget(params["request_budget"], params["request_budget_window"])
+    transport = BudgetedTransport(connections or open_url_transport, budget)
+    started = time.monotonic()
+    try:
+        api = ShareApi(connection.client(guard=guard, transport=transport), account_id)
+        outcomes, notes = converge_all(api, items, concurrency=params["concurrency"], prune=params["prune"],
+                                       check_mode=check_mode, diff=diff,
+                                       include_recipients=params["include_recipients"])
+    finally:
+        if connections is not None:
+            connections.close()
+    result = summary(outcomes, diff, notes)
+    result["stats"] = {
+        "requests": transport.requests,
+        "connections": connections.connections_opened if connections is not None else None,
+        "rate_limited": transport.rate_limited,
+        "throttled_seconds": round(budget.waited, 3),
+        "seconds": round(time.monotonic() - started, 3),
+    }
     return result

@@ -15,16 +15,17 @@ import math
 import socket
 import ssl
 import time
+import urllib.request
 
 from http.client import HTTPException, IncompleteRead
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError
 from ansible.module_utils.urls import open_url
 
-from ._errors import CloudflareError
+from ._errors import CloudflareError, Interrupted
 
 USER_AGENT = "edgeops.cloudflare (Ansible collection)"
 BODY_PREVIEW_CHARS = 200
@@ -55,10 +56,38 @@ class TransportError(Exception):
 
 TLS_HINT = ("Set ca_path to the CA certificate that signed the API's certificate "
             "(or, unsafe and for tests only, validate_certs: false).")
+# OpenSSL's words for "the other side answered, but not with TLS" (plain HTTP on an https:// URL).
+NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "packet length too long",
+                   "unknown protocol", "http request")
 
 
-def tls_error(error):
-    return TransportError("TLS certificate verification failed: %s. %s" % (error, TLS_HINT), sent=False, retryable=False)
+def endpoint(url, proxies=None, bypass=None):
+    """``host:port`` of the URL, and the proxy the request goes through (as urllib chooses it), for messages."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = "%s:%s" % (parts.hostname, parts.port or {"https": 443, "http": 80}.get(scheme, "?"))
+    proxies = urllib.request.getproxies() if proxies is None else proxies
+    bypass = urllib.request.proxy_bypass if bypass is None else bypass
+    proxy = proxies.get(scheme)
+    if proxy and not bypass(parts.netloc.rpartition("@")[2]):
+        proxy_parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        return "%s (through the proxy %s:%s)" % (host, proxy_parts.hostname, proxy_parts.port or 80)
+    return host
+
+
+def tls_error(error, where):
+    if any(reason in str(error) for reason in NOT_TLS_REASONS):
+        return TransportError(
+            "%s does not speak TLS (the answer to the TLS handshake was not TLS): base_url says https://, "
+            "the server may be plain http:// (%s)" % (where, error), sent=False, retryable=False)
+    return TransportError("TLS certificate verification of %s failed: %s. %s" % (where, error, TLS_HINT),
+                          sent=False, retryable=False)
+
+
+def unsendable(where):
+    return TransportError(
+        "the request to %s could not be sent: a header value or the URL holds a character HTTP does not allow "
+        "(the value is not shown, it may be a credential)" % where, sent=False, retryable=False)
 
 
 class RawResponse:
@@ -98,24 +127,28 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
             error_body = b""
         return RawResponse(error.code, error.headers, error_body)
     except (socket.timeout, TimeoutError):
-        raise TransportError("timed out after %s s" % timeout, sent=True)
+        raise TransportError("timed out after %s s waiting for %s" % (timeout, endpoint(url)), sent=True)
     except URLError as error:
         reason = error.reason
         if isinstance(reason, ssl.SSLError):
-            raise tls_error(reason)
+            raise tls_error(reason, endpoint(url))
+        if isinstance(reason, ValueError):
+            raise unsendable(endpoint(url))
         refused = isinstance(reason, ConnectionRefusedError)
-        raise TransportError("connection failed: %s" % reason, sent=not refused)
+        raise TransportError("connection to %s failed: %s" % (endpoint(url), reason), sent=not refused)
     except ssl.SSLError as error:
-        raise tls_error(error)
+        raise tls_error(error, endpoint(url))
     except IncompleteRead as error:
-        raise TransportError("truncated answer (%d bytes read, %s more expected)"
-                             % (len(error.partial), error.expected), sent=True)
+        raise TransportError("truncated answer from %s (%d bytes read, %s more expected)"
+                             % (endpoint(url), len(error.partial), error.expected), sent=True)
     except SSLValidationError as error:
-        raise tls_error(error)
+        raise tls_error(error, endpoint(url))
     except UrlsConnectionError as error:
-        raise TransportError("connection failed: %s" % error, sent=False)
+        raise TransportError("connection to %s failed: %s" % (endpoint(url), error), sent=False)
     except (HTTPException, OSError) as error:
-        raise TransportError("connection failed: %s" % (error or type(error).__name__), sent=True)
+        raise TransportError("connection to %s failed: %s" % (endpoint(url), error or type(error).__name__), sent=True)
+    except ValueError:
+        raise unsendable(endpoint(url))
 
 
 def format_errors(errors):
@@ -162,10 +195,14 @@ def parse_retry_after(headers):
 
 
 class CloudflareClient:
-    """Talks to one Cloudflare API root with one set of credentials."""
+    """Talks to one Cloudflare API root with one set of credentials.
+
+    ``guard``: an object with ``stopped()`` and ``sleep(seconds)`` (see ``_guard.RunGuard``); once it
+    says stopped, no further request is sent and back-off waits end early.
+    """
 
     def __init__(self, base_url, auth_headers, timeout=30, validate_certs=True, ca_path=None,
-                 retry_policy=None, transport=open_url_transport, sleep=time.sleep):
+                 retry_policy=None, transport=open_url_transport, sleep=time.sleep, guard=None):
         self.base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
         self.timeout = timeout
@@ -173,7 +210,8 @@ class CloudflareClient:
         self.ca_path = ca_path
         self.retry_policy = retry_policy or RetryPolicy()
         self._transport = transport
-        self._sleep = sleep
+        self._sleep = guard.sleep if guard is not None else sleep
+        self._guard = guard
         self.request_count = 0
 
     @staticmethod
@@ -197,7 +235,7 @@ class CloudflareClient:
         while True:
             wait = None
             try:
-                response = self._send(method, url, headers, data)
+                response = self._send(method, url, headers, data, label)
             except TransportError as error:
                 if not error.retryable:
                     raise CloudflareError("%s: %s" % (label, error))
@@ -217,14 +255,22 @@ class CloudflareClient:
                 wait = parse_retry_after(response.headers) if response.status == 429 else None
             if wait is None:
                 wait = self.retry_policy.backoff(attempt)
-            if attempt >= self.retry_policy.max_retries or waited + wait > self.retry_policy.max_total_wait:
+            policy = self.retry_policy
+            if attempt >= policy.max_retries:
                 raise CloudflareError("%s after %d attempt(s)" % (failure, attempt + 1),
                                       status=failure.status, codes=failure.codes)
+            if waited + wait > policy.max_total_wait:
+                raise CloudflareError(
+                    "%s after %d attempt(s); the next retry would wait %g s, and max_retry_wait=%g s allows %g s more"
+                    % (failure, attempt + 1, wait, policy.max_total_wait, max(0.0, policy.max_total_wait - waited)),
+                    status=failure.status, codes=failure.codes)
             self._sleep(wait)
             waited += wait
             attempt += 1
 
-    def _send(self, method, url, headers, data):
+    def _send(self, method, url, headers, data, label):
+        if self._guard is not None and self._guard.stopped():
+            raise Interrupted("%s: not sent, the run was interrupted (%s)" % (label, self._guard.reason))
         self.request_count += 1
         return self._transport(method, url, headers, data, self.timeout, self.validate_certs, self.ca_path)
 

@@ -18,3 +18,7 @@ class CloudflareError(Exception):
         super().__init__(message)
         self.status = status
         self.codes = tuple(codes)
+
+
+class Interrupted(CloudflareError):
+    """The run was stopped (a signal, or the controller process went away) before this request was sent."""

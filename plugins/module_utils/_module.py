@@ -10,33 +10,43 @@ Private to this collection: the interface may change without notice.
 from __future__ import annotations
 
 import os
-import re
-
-from urllib.parse import urlsplit
-
-from ansible.module_utils.basic import env_fallback
 
 from ._client import CloudflareClient, RetryPolicy
 from ._errors import CloudflareError, InputError
+from ._guard import RunGuard, marker_key
 from ._planner import RESOURCE_TYPES
-
-DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
-API_ROOT_PATH = "/client/v4"
-HEX_ID = re.compile(r"\A[0-9a-f]{32}\Z")
+from ._validation import (
+    DEFAULT_BASE_URL,
+    check_base_url,
+    check_header_value,
+    check_hex_id,
+    check_not_negative,
+    check_positive,
+)
 
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 EMAIL_ENV = "CLOUDFLARE_EMAIL"
 KEY_ENV = "CLOUDFLARE_API_KEY"
+ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
+BASE_URL_ENV = "CLOUDFLARE_BASE_URL"
+CREDENTIAL_OPTIONS = (("api_token", TOKEN_ENV), ("api_email", EMAIL_ENV), ("api_key", KEY_ENV))
+# Seconds an interrupted run may still need after its last request was sent, on top of ``timeout``.
+FINISH_MARGIN = 5
 
 
 def common_argument_spec():
-    """The options every module of the collection has (documented in the ``edgeops.cloudflare.api`` fragment)."""
+    """The options every module of the collection has (documented in the ``edgeops.cloudflare.api`` fragment).
+
+    The ``CLOUDFLARE_*`` environment variables are read by ``resolve_connection``, not by argspec
+    fallbacks, so that an empty variable counts as unset and a message can name the variable a
+    value came from.
+    """
     return dict(
         api_token=dict(type="str", no_log=True),
         api_email=dict(type="str"),
         api_key=dict(type="str", no_log=True),
-        account_id=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_ACCOUNT_ID"])),
-        base_url=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_BASE_URL"]), default=DEFAULT_BASE_URL),
+        account_id=dict(type="str"),
+        base_url=dict(type="str"),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
@@ -65,13 +75,17 @@ def share_options():
                 resource_id=dict(type="str", required=True),
                 resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
                 resource_account_id=dict(type="str"),
-                meta=dict(type="raw", default={}),
+                meta=dict(type="dict"),
             ),
         ),
         purge_resources=dict(type="bool", default=True),
+        allow_duplicate_name=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
     )
+
+
+SHARE_RULES = dict(required_one_of=[("name", "share_id")])
 
 
 def share_part_argument_spec():
@@ -87,28 +101,48 @@ def share_part_argument_spec():
 SHARE_PART_RULES = dict(mutually_exclusive=[("share_id", "share_name")], required_one_of=[("share_id", "share_name")])
 
 
-def check_wait_timeout(params):
-    if params.get("wait") and params["wait_timeout"] <= 0:
-        raise InputError("wait_timeout must be a positive number of seconds, got %s" % params["wait_timeout"])
+def environment_value(environ, variable):
+    """The variable's value; an empty or blank one counts as not set (as for every CLOUDFLARE_* variable)."""
+    value = environ.get(variable)
+    return value if value is not None and value.strip() else None
 
 
-def check_hex_id(option, value):
-    """Fail unless ``value`` is a 32-character lowercase hex identifier."""
-    if not isinstance(value, str) or not HEX_ID.match(value):
-        raise InputError(
-            "%s must be a 32-character lowercase hexadecimal Cloudflare identifier, got %r"
-            % (option, value))
-    return value
+def _from_variable(variable, option):
+    return "%s (the environment variable used for %s)" % (variable, option)
 
 
-def optional_hex_id(params, option):
-    """The option's value checked as a hex id, or None when the task does not set it (an empty string is an error)."""
-    return None if params.get(option) is None else check_hex_id(option, params[option])
+def _setting(params, environ, option, variable):
+    """(value, label) of a connection option: the task's value, else the variable's; (None, None) when neither.
+
+    An empty task value is an error rather than "not set": it would otherwise fall back to an
+    environment variable that may point at another account.
+    """
+    value = params.get(option)
+    if value is not None:
+        if not value.strip():
+            raise InputError("%s is empty: give a value, or leave the option out to use the %s environment variable."
+                             % (option, variable))
+        return value, option
+    value = environment_value(environ, variable)
+    return (value, _from_variable(variable, option)) if value is not None else (None, None)
 
 
-def _clean(value):
-    value = value.strip() if isinstance(value, str) else value
-    return value or None
+def _credentials(params, environ):
+    """{option: (value, label)} of the credentials in use: the task's, or else (as a whole) the environment's."""
+    given = {option: params.get(option) for option, _variable in CREDENTIAL_OPTIONS if params.get(option) is not None}
+    for option, value in given.items():
+        if not value.strip():
+            raise InputError("%s is empty: give a value, or leave the option out." % option)
+    if given:
+        return {option: (value.strip(), option) for option, value in given.items()}
+    found = {}
+    for option, variable in CREDENTIAL_OPTIONS:
+        value = environment_value(environ, variable)
+        if value is not None:
+            found[option] = (value.strip(), variable)
+    if "api_token" in found and "api_key" not in found:
+        found.pop("api_email", None)  # CLOUDFLARE_EMAIL is commonly set for other tools; only the key makes it a scheme
+    return found
 
 
 def resolve_auth_headers(params, environ):
@@ -118,81 +152,87 @@ def resolve_auth_headers(params, environ):
     credential environment variables, so a machine-wide CLOUDFLARE_API_TOKEN never
     collides with a task that uses the legacy key.
     """
-    token, email, key = (_clean(params.get(name)) for name in ("api_token", "api_email", "api_key"))
-    names = ("api_token", "api_email", "api_key")
-    if not (token or email or key):
-        token, email, key = (_clean(environ.get(name)) for name in (TOKEN_ENV, EMAIL_ENV, KEY_ENV))
-        names = (TOKEN_ENV, EMAIL_ENV, KEY_ENV)
-        if token and not key:
-            email = None  # CLOUDFLARE_EMAIL is commonly set for other tools; only the key makes it a scheme
-    token_name, email_name, key_name = names
+    found = _credentials(params, environ)
+    from_task = any(label in dict(CREDENTIAL_OPTIONS) for _value, label in found.values())
+    names = dict(CREDENTIAL_OPTIONS) if not from_task and found else {option: option for option, _v in CREDENTIAL_OPTIONS}
+    for value, label in found.values():
+        check_header_value(label, value)
+    token, email, key = (found.get(option, (None, None))[0] for option in ("api_token", "api_email", "api_key"))
     if token and (email or key):
-        raise InputError(
-            "Use one auth scheme: %s alone, or %s with %s; both are set. Remove one of them."
-            % (token_name, email_name, key_name))
+        raise InputError("Use one auth scheme: %s alone, or %s with %s; both are set. Remove one of them."
+                         % (names["api_token"], names["api_email"], names["api_key"]))
     if token:
         return {"Authorization": "Bearer " + token}
     if email and key:
         return {"X-Auth-Email": email, "X-Auth-Key": key}
     if email or key:
-        raise InputError(
-            "%s and %s go together (Cloudflare's legacy Global API key scheme): set both, or use %s instead."
-            % (email_name, key_name, token_name))
+        raise InputError("%s and %s go together (Cloudflare's legacy Global API key scheme): set both, or use %s instead."
+                         % (names["api_email"], names["api_key"], names["api_token"]))
     raise InputError(
         "No Cloudflare credentials: set api_token (or the %s environment variable), or api_email with "
         "api_key (or %s with %s)." % (TOKEN_ENV, EMAIL_ENV, KEY_ENV))
 
 
-def check_base_url(value):
-    parts = urlsplit(value or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(
-            "base_url must be an http:// or https:// URL of the API root, such as %s; got %r"
-            % (DEFAULT_BASE_URL, value))
-    if parts.path.rstrip("/") != API_ROOT_PATH or parts.query or parts.fragment:
-        raise InputError(
-            "base_url must point at the API root (path %s, no query), such as %s; got %r"
-            % (API_ROOT_PATH, DEFAULT_BASE_URL, value))
-    return value.rstrip("/")
+def secret_values(headers):
+    """The credential values inside auth headers, to hide from every output."""
+    return [value.replace("Bearer ", "", 1) for header, value in headers.items() if header != "X-Auth-Email"]
 
 
-def require_account_id(params):
-    if not params.get("account_id"):
-        raise InputError("account_id is required: set the account_id option or the CLOUDFLARE_ACCOUNT_ID environment variable.")
-    return check_hex_id("account_id", params["account_id"])
+class Connection:
+    """A task's resolved connection settings: the API root, credentials, account, and how to send requests."""
+
+    def __init__(self, params, environ):
+        self.auth_headers = resolve_auth_headers(params, environ)
+        base_url, label = _setting(params, environ, "base_url", BASE_URL_ENV)
+        self.base_url = DEFAULT_BASE_URL if base_url is None else check_base_url(label, base_url)
+        account_id, label = _setting(params, environ, "account_id", ACCOUNT_ENV)
+        self.account_id = None if account_id is None else check_hex_id(label, account_id)
+        self.timeout = check_positive("timeout", params["timeout"])
+        self.validate_certs = params["validate_certs"]
+        self.ca_path = params["ca_path"]
+        if self.ca_path and not os.path.isfile(self.ca_path):
+            raise InputError("ca_path must be a readable PEM file of CA certificates; %s is not a file" % self.ca_path)
+        self.retry_policy = RetryPolicy(max_retries=check_not_negative("max_retries", params["max_retries"]),
+                                        max_total_wait=check_not_negative("max_retry_wait", params["max_retry_wait"]))
+
+    def require_account(self):
+        if self.account_id is None:
+            raise InputError("account_id is required: set the account_id option or the %s environment variable."
+                             % ACCOUNT_ENV)
+        return self.account_id
+
+    @property
+    def marker_key(self):
+        return marker_key(self.base_url, self.account_id or "")
+
+    def client(self, guard=None, transport=None):
+        """A client for these settings; ``transport``: a keep-alive one (the bulk module), else open_url."""
+        return CloudflareClient(
+            self.base_url, self.auth_headers, timeout=self.timeout, validate_certs=self.validate_certs,
+            ca_path=self.ca_path, retry_policy=self.retry_policy, guard=guard,
+            **({} if transport is None else {"transport": transport}))
 
 
-def build_client(module, environ=None, transport=None):
-    """Validate the shared options and return a client; raises InputError before any request.
+def run_module(module, operation, writes=True):
+    """Resolve the connection, guard the run, and call ``operation(module, connection, guard)``.
 
-    ``transport``: the client's transport when not the default (open_url); the bulk module passes a keep-alive one.
+    ``operation`` returns the result dict; our errors become ``fail_json`` with Cloudflare's
+    HTTP status and error codes. ``writes``: wait first for an interrupted earlier run of the
+    same account that may still have a write in flight (see ``_guard``).
     """
-    params = module.params
-    headers = resolve_auth_headers(params, os.environ if environ is None else environ)
-    for header, value in headers.items():
-        if header != "X-Auth-Email":
-            module.no_log_values.add(value.replace("Bearer ", "", 1))
-    if params["timeout"] <= 0:
-        raise InputError("timeout must be a positive number of seconds, got %s" % params["timeout"])
-    for option in ("max_retries", "max_retry_wait"):
-        if params[option] < 0:
-            raise InputError("%s must be 0 or more, got %s" % (option, params[option]))
-    if params["ca_path"] and not os.path.isfile(params["ca_path"]):
-        raise InputError("ca_path must be a readable PEM file of CA certificates; %s is not a file" % params["ca_path"])
-    return CloudflareClient(
-        check_base_url(params["base_url"]), headers,
-        timeout=params["timeout"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-        retry_policy=RetryPolicy(max_retries=params["max_retries"], max_total_wait=params["max_retry_wait"]),
-        **({} if transport is None else {"transport": transport})
-    )
-
-
-def run_module(module, operation):
-    """Run ``operation(module)`` and turn our errors into ``fail_json``; ``operation`` returns the result dict."""
     try:
-        result = operation(module)
+        connection = Connection(module.params, os.environ)
+        module.no_log_values.update(secret_values(connection.auth_headers))
+        with RunGuard(connection.marker_key if writes else None,
+                      max_finish_seconds=connection.timeout + FINISH_MARGIN) as guard:
+            guard.wait_for_interrupted_runs()
+            result = operation(module, connection, guard)
     except InputError as error:
         module.fail_json(msg=str(error))
     except CloudflareError as error:
-        module.fail_json(msg=str(error), **getattr(error, "result", {}))
+        failure = dict(getattr(error, "result", None) or {})
+        failure.update(status=error.status, error_codes=list(error.codes))
+        module.fail_json(msg=str(error), **failure)
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 
 from ._errors import InputError
+from ._validation import check_hex_id, check_share_name
 
 RESOURCE_TYPES = (
     "custom-ruleset",
@@ -88,100 +89,105 @@ def resource_key(resource):
     return (resource["resource_type"], resource["resource_account_id"], resource["resource_id"])
 
 
-def _check_hex(option, value):
-    # Same rule as _module.check_hex_id; kept import-free so the planner stays pure.
-    if not isinstance(value, str) or len(value) != 32 or value.strip("0123456789abcdef"):
-        raise InputError("%s must be a 32-character lowercase hexadecimal Cloudflare identifier, got %r" % (option, value))
-    return value
+def normalize_recipients(recipients, prefix=""):
+    """Return (sorted account ids, organization id) from the ``recipients`` option; one of them is None.
 
-
-MAX_NAME_LENGTH = 255
-
-
-def check_share_name(option, name):
-    """A share name the API will take as it is: no control characters, no outer whitespace, 1-255 characters."""
-    if name is None:
-        return None
-    if not name.strip():
-        raise InputError("%s must not be empty or only whitespace." % option)
-    if name != name.strip():
-        raise InputError("%s must not start or end with whitespace (got %r): the API would store another name "
-                         "than the one this task looks up." % (option, name))
-    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in name):
-        raise InputError("%s must not contain control characters (got %r)." % (option, name))
-    if len(name) > MAX_NAME_LENGTH:
-        raise InputError("%s is %d characters long; at most %d are allowed." % (option, len(name), MAX_NAME_LENGTH))
-    return name
-
-
-def normalize_recipients(recipients):
-    """Return (sorted account ids, organization id) from the ``recipients`` option; one of them is None."""
+    ``prefix`` starts every option name in messages (``shares[2].`` for an item of the bulk module).
+    """
     if recipients is None:
         return None, None
     if not recipients:
-        raise InputError("recipients must not be empty: a share needs at least one recipient. "
-                         "Omit recipients to leave them alone, or use state=absent to delete the share.")
+        raise InputError("%srecipients must not be empty: a share needs at least one recipient. "
+                         "Omit recipients to leave them alone, or use state=absent to delete the share." % prefix)
     accounts, organizations = set(), set()
     for index, item in enumerate(recipients):
-        option = "recipients[%d]" % index
+        option = "%srecipients[%d]" % (prefix, index)
         account_id, organization_id = item.get("account_id"), item.get("organization_id")
         if account_id is not None and organization_id is not None:
             raise InputError("%s sets both account_id and organization_id; give one (or {} for your own organization)." % option)
         if account_id is not None:
-            accounts.add(_check_hex(option + ".account_id", account_id))
+            accounts.add(check_hex_id(option + ".account_id", account_id))
         else:
-            organizations.add("" if organization_id is None else _check_hex(option + ".organization_id", organization_id))
+            organizations.add("" if organization_id is None else check_hex_id(option + ".organization_id", organization_id))
     if accounts and organizations:
-        raise InputError("recipients mixes accounts and an organization; a share targets either accounts or "
-                         "an organization. Split them into two shares.")
+        raise InputError("%srecipients mixes accounts and an organization; a share targets either accounts or "
+                         "an organization. Split them into two shares." % prefix)
     if accounts:
         return tuple(sorted(accounts)), None
     named = organizations - {""}
     if len(named) > 1:
-        raise InputError("recipients names several organizations (%s); a share can only target its owner's organization."
-                         % ", ".join(sorted(named)))
+        raise InputError("%srecipients names several organizations (%s); a share can only target its owner's "
+                         "organization." % (prefix, ", ".join(sorted(named))))
     return None, named.pop() if named else ""
 
 
-def normalize_resources(resources, owner_account_id):
-    """Return {resource key: meta} from the ``resources`` option; exact duplicates collapse, conflicting ones fail."""
+def check_resource_fields(item, option, owner_account_id):
+    """The resource key of one ``resources`` item (or of the ``share_resource`` options), checked."""
+    resource_id = item.get("resource_id")
+    if not isinstance(resource_id, str) or not resource_id.strip():
+        raise InputError("%sresource_id must be a non-empty string." % option)
+    if resource_id != resource_id.strip():
+        raise InputError("%sresource_id must not start or end with whitespace (got %r)." % (option, resource_id))
+    if item.get("resource_type") not in RESOURCE_TYPES:
+        raise InputError("%sresource_type must be one of %s, got %r."
+                         % (option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
+    account = item.get("resource_account_id") or owner_account_id
+    return (item["resource_type"], check_hex_id(option + "resource_account_id", account), resource_id)
+
+
+def check_meta(option, meta):
+    """``meta`` when it is a mapping or None (None: leave an existing resource's meta as it is)."""
+    if meta is not None and not isinstance(meta, dict):
+        raise InputError("%s must be a mapping (a dict), got %s." % (option, type(meta).__name__))
+    return meta
+
+
+def normalize_resources(resources, owner_account_id, prefix=""):
+    """Return {resource key: meta or None} from the ``resources`` option.
+
+    A meta of None means "leave it as it is" (a new resource gets ``{}``). Exact duplicates
+    collapse, and an item without meta merges with one that has it; two different metas fail.
+    """
     if resources is None:
         return None
     if not resources:
-        raise InputError("resources must not be empty: a share needs at least one resource. "
-                         "Omit resources to leave them alone, or use state=absent to delete the share.")
+        raise InputError("%sresources must not be empty: a share needs at least one resource. "
+                         "Omit resources to leave them alone, or use state=absent to delete the share." % prefix)
     wanted = {}
     for index, item in enumerate(resources):
-        option = "resources[%d]" % index
-        resource_id = (item.get("resource_id") or "").strip()
-        if not resource_id:
-            raise InputError("%s.resource_id must be a non-empty string." % option)
-        if item.get("resource_type") not in RESOURCE_TYPES:
-            raise InputError("%s.resource_type must be one of %s, got %r." % (option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
-        account = item.get("resource_account_id") or owner_account_id
-        key = (item["resource_type"], _check_hex(option + ".resource_account_id", account), resource_id)
-        meta = item.get("meta")
-        if meta is not None and not isinstance(meta, dict):
-            raise InputError("%s.meta must be a mapping (a dict), got %s." % (option, type(meta).__name__))
-        meta = {} if meta is None else meta
-        if key in wanted and wanted[key] != meta:
+        option = "%sresources[%d]" % (prefix, index)
+        key = check_resource_fields(item, option + ".", owner_account_id)
+        meta = check_meta(option + ".meta", item.get("meta"))
+        known = wanted.get(key)
+        if known is not None and meta is not None and known != meta:
             raise InputError("%s repeats resource %s with a different meta; list each resource once." % (option, "/".join(key)))
-        wanted[key] = meta
+        wanted[key] = meta if meta is not None else known
     return wanted
 
 
-def desired_from_params(params, owner_account_id):
+def desired_from_params(params, owner_account_id, prefix=""):
     """Build a DesiredShare from the ``share`` module's options (already type-checked by the argspec)."""
-    name = check_share_name("name", params.get("name"))
-    accounts, organization_id = normalize_recipients(params.get("recipients"))
+    name = check_share_name(prefix + "name", params.get("name"))
+    accounts, organization_id = normalize_recipients(params.get("recipients"), prefix)
     return DesiredShare(
         name=name,
         recipient_accounts=accounts,
         organization_id=organization_id,
-        resources=normalize_resources(params.get("resources"), owner_account_id),
+        resources=normalize_resources(params.get("resources"), owner_account_id, prefix),
         purge_recipients=params.get("purge_recipients", True),
         purge_resources=params.get("purge_resources", True),
     )
+
+
+def check_absent_options(params, prefix=""):
+    """``state=absent`` deletes the whole share: refuse the options that suggest removing only a part of it."""
+    given = [option for option in ("recipients", "resources") if params.get(option) is not None]
+    if given:
+        raise InputError(
+            "%sstate=absent deletes the whole share, but the task also gives %s. To remove one recipient or resource "
+            "and keep the share, use edgeops.cloudflare.share_recipient or edgeops.cloudflare.share_resource with "
+            "state=absent (or list what should remain with state=present); to delete the share, leave %s out."
+            % (prefix, " and ".join(prefix + option for option in given), " and ".join(given)))
 
 
 def active_recipients(state):
@@ -198,7 +204,7 @@ def _create_body(desired):
     else:
         recipients = [{"organization_id": desired.organization_id} if desired.organization_id else {}]
     resources = [
-        {"resource_type": key[0], "resource_account_id": key[1], "resource_id": key[2], "meta": meta}
+        {"resource_type": key[0], "resource_account_id": key[1], "resource_id": key[2], "meta": meta or {}}
         for key, meta in sorted(desired.resources.items())
     ]
     return {"name": desired.name, "recipients": recipients, "resources": resources}
@@ -226,17 +232,29 @@ def _check_target(current, desired):
 
 
 def _plan_recipients(current, desired):
-    """Return (actions to run first, actions to run last): removals before, additions after the resource changes."""
+    """Return (removals, additions): run removals before any resource change, additions after all of them.
+
+    That order keeps the exposure rule: an account that is not a final recipient never gains a
+    resource, and a new recipient never sees a resource that is being withdrawn. With purge, a
+    batch of two or more removals (or additions) is one ``PUT`` of the recipient list at that
+    point (the kept accounts, then the final ones); a removal batch that would leave no account
+    is sent as one ``DELETE`` each, since an empty list is not something the API promises to take.
+    """
     if desired.recipient_accounts is None:
         return [], []
     present = active_recipients(current)
     wanted = set(desired.recipient_accounts)
     additions = sorted(wanted - set(present))
     removals = sorted(set(present) - wanted) if desired.purge_recipients else []
-    if desired.purge_recipients and len(additions) + len(removals) > 1:
-        return [Action("replace_recipients", account_ids=list(desired.recipient_accounts))], []
-    first = [Action("remove_recipient", recipient_id=present[account]["id"], account_id=account) for account in removals]
-    last = [Action("add_recipient", account_id=account) for account in additions]
+    kept = sorted(set(present) & wanted)
+    if desired.purge_recipients and len(removals) > 1 and kept:
+        first = [Action("replace_recipients", account_ids=kept)]
+    else:
+        first = [Action("remove_recipient", recipient_id=present[account]["id"], account_id=account) for account in removals]
+    if desired.purge_recipients and len(additions) > 1:
+        last = [Action("replace_recipients", account_ids=list(desired.recipient_accounts))]
+    else:
+        last = [Action("add_recipient", account_id=account) for account in additions]
     return first, last
 
 
@@ -259,9 +277,10 @@ def _plan_resources(current, desired):
 def plan(current, desired):
     """The ordered actions that turn ``current`` into ``desired``; empty when nothing is to change.
 
-    Order: recipient removals first (stop exposure early), then resource additions and
-    updates, then resource removals (so the share is never left empty), then
-    recipient additions (new recipients get the final resource set), then the rename.
+    Order: recipient removals first (an account on its way out never gains a resource), then
+    resource additions and updates, then resource removals (so the share is never left without
+    a resource), then recipient additions (a new recipient never sees a resource being
+    withdrawn), then the rename.
     """
     if current is None:
         return plan_create(desired)
@@ -297,6 +316,30 @@ def plan_resource(current, key, meta, present):
         return plan(current, _part_of(current, resources={key: meta}))
     resource = active_resources(current).get(key)
     return [Action("remove_resource", key=key, share_resource_id=resource["id"])] if resource else []
+
+
+def recipient_picker(account_id):
+    """pick(state) -> the recipient's record: the active one, else the latest one, else {}.
+
+    ``account_id`` None picks the organization an organization share targets.
+    """
+    def pick(state):
+        if account_id is None:
+            targets_org = state.get("status") == ACTIVE_SHARE_STATUS and state.get("target_type") == TARGET_ORGANIZATION
+            return {"organization_id": state.get("organization_id")} if targets_org else {}
+        records = [r for r in state.get("recipients") or () if r.get("account_id") == account_id]
+        active = [r for r in records if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES]
+        return (active or records or [{}])[-1]
+    return pick
+
+
+def resource_picker(key):
+    """pick(state) -> the resource's record: the active one, else the latest one, else {}."""
+    def pick(state):
+        records = [r for r in state.get("resources") or () if resource_key(r) == key]
+        active = [r for r in records if r.get("status") == ACTIVE_RESOURCE_STATUS]
+        return (active or records or [{}])[-1]
+    return pick
 
 
 def plan_delete(current):
@@ -364,13 +407,14 @@ def _predict_replace(current_recipients, account_ids):
 
 
 def _created_state(body, owner_account_id, answer):
-    if answer is not None:
-        state = dict(answer)
-        state.setdefault("resources", [])
-        state.setdefault("recipients", [])
-        return state
+    """The new share: the API's answer, completed from the request where the answer leaves something out.
+
+    The request says which resources were created (the API promises them in an answer only when
+    asked with ``include_resources``), and which accounts were asked for; an organization share's
+    recipients come from the organization's membership, so they stay unknown (no key) until read.
+    """
     organization = [r.get("organization_id") for r in body["recipients"] if "recipient_account_id" not in r]
-    return {
+    predicted = {
         "id": None,
         "name": body["name"],
         "account_id": owner_account_id,
@@ -378,9 +422,17 @@ def _created_state(body, owner_account_id, answer):
         "status": ACTIVE_SHARE_STATUS,
         "target_type": TARGET_ORGANIZATION if organization else TARGET_ACCOUNT,
         "organization_id": organization[0] if organization else None,
-        "recipients": [_recipient(r["recipient_account_id"], "associating") for r in body["recipients"] if not organization],
         "resources": [dict(r, id=None, status=ACTIVE_RESOURCE_STATUS) for r in body["resources"]],
     }
+    if not organization:
+        predicted["recipients"] = [_recipient(r["recipient_account_id"], "associating") for r in body["recipients"]]
+    if answer is None:
+        return predicted
+    state = dict(answer)
+    for key in ("resources", "recipients"):
+        if key not in state and key in predicted:
+            state[key] = predicted[key]
+    return state
 
 
 def apply_plan(state, actions, owner_account_id):

@@ -17,11 +17,14 @@ from ._planner import (
     TARGET_ORGANIZATION,
     apply_action,
     apply_plan,
+    check_absent_options,
+    desired_from_params,
     key_to_resource,
     plan,
     plan_delete,
     share_view,
 )
+from ._validation import check_hex_id, check_share_name, check_wait_timeout
 
 POLL_FIRST_DELAY = 0.5
 POLL_MAX_DELAY = 5.0
@@ -155,8 +158,6 @@ def execute(api, state, actions, owner_account_id, read_back=True):
             answer = api.perform(state["id"] if state else None, action)
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, index)
-        if not read_back and action.kind == "create_share" and isinstance(answer, dict) and "recipients" not in answer:
-            answer = dict(answer, recipients=apply_action(None, action, owner_account_id)["recipients"])
         state = apply_action(state, action, owner_account_id, answer)
     if read_back and any(action.kind in ("create_share", "replace_recipients") for action in actions):
         try:
@@ -216,10 +217,13 @@ class ShareRequest:
     """What a task asks for: which share, whether its subject should exist, and how to run.
 
     ``desired`` is the DesiredShare of the ``share`` module; the part modules leave it None.
-    ``wait_accounts`` limits ``wait`` to some recipients (None: all of them).
+    ``wait_accounts`` limits ``wait`` to some recipients (None: all of them). ``diff``: the task
+    shows a diff, so a deletion reads the recipients it shows as "before".
+    ``allow_duplicate_name``: a rename may give the share a name another active share has.
     """
 
-    def __init__(self, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0, wait_accounts=None):
+    def __init__(self, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0, wait_accounts=None,
+                 diff=False, allow_duplicate_name=False):
         self.name = name
         self.share_id = share_id
         self.present = present
@@ -228,6 +232,28 @@ class ShareRequest:
         self.wait = wait
         self.wait_timeout = wait_timeout
         self.wait_accounts = wait_accounts
+        self.diff = diff
+        self.allow_duplicate_name = allow_duplicate_name
+
+
+def share_request(params, owner_account_id, check_mode, diff=False, prefix=""):
+    """The ShareRequest of the ``share`` module's options (or of one ``shares`` item, named by ``prefix``).
+
+    Checks everything that needs no request: ids, the name, recipients, resources, and options that
+    contradict ``state``.
+    """
+    share_id = None if params.get("share_id") is None else check_hex_id(prefix + "share_id", params["share_id"])
+    check_share_name(prefix + "name", params.get("name"))
+    check_wait_timeout(params, prefix)
+    present = params.get("state", "present") == "present"
+    if present:
+        desired = desired_from_params(params, owner_account_id, prefix)
+    else:
+        check_absent_options(params, prefix)
+        desired = None
+    return ShareRequest(params.get("name"), share_id, present, check_mode, desired=desired, wait=params.get("wait"),
+                        wait_timeout=params.get("wait_timeout"), diff=diff,
+                        allow_duplicate_name=params.get("allow_duplicate_name", False))
 
 
 def apply_actions(api, request, current, actions, read_back=True):
@@ -242,17 +268,36 @@ def plan_share(api, request, listing=None, lean=False):
     """Find the share and plan the request: returns (current state, actions).
 
     ``listing``: see ``find_share``. ``lean`` (the bulk module): read the recipients only when the
-    plan needs them (the request manages account recipients), not just to return them.
+    plan needs them (the request manages account recipients) or the diff shows them, not just to
+    return them.
     """
-    read_recipients = request.present and not (lean and request.desired.recipient_accounts is None)
+    if request.present:
+        read_recipients = not (lean and request.desired.recipient_accounts is None)
+    else:
+        read_recipients = request.diff or not lean
     current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
                          listing=listing)
-    if request.present:
-        if current is None and request.share_id:
-            raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
-                             % (request.share_id, api.account_id))
-        return current, plan(current, request.desired)
-    return current, plan_delete(current)
+    if not request.present:
+        return current, plan_delete(current)
+    if current is None and request.share_id:
+        raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
+                         % (request.share_id, api.account_id))
+    actions = plan(current, request.desired)
+    if any(action.kind == "rename_share" for action in actions) and not request.allow_duplicate_name:
+        _refuse_duplicate_name(api, current, request.desired.name, listing)
+    return current, actions
+
+
+def _refuse_duplicate_name(api, current, name, listing):
+    """A rename must not give the share a name another active sent share has: later lookups by name would fail."""
+    shares = list_sent_shares(api) if listing is None else listing
+    others = sorted(share["id"] for share in shares
+                    if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id"))
+    if others:
+        raise InputError(
+            "Renaming share %s to %r would give it the name of the active share %s; names are not unique in "
+            "Cloudflare, so later lookups by that name would fail. Pick another name, delete the other share, or set "
+            "allow_duplicate_name=true." % (current.get("id"), name, ", ".join(others)))
 
 
 def _view(state, recipients_known):
@@ -282,28 +327,55 @@ def converge(api, request, listing=None, lean=False):
     return finish(api, request, current, actions, lean=lean)
 
 
-def converge_part(api, request, plan_part, pick):
+def converge_part(api, request, plan_part, pick, part):
     """Converge one part of an existing share (a recipient, a resource) and leave the rest alone.
 
     ``plan_part(share)`` returns the actions; ``pick(share)`` returns the part's API object, or {} when absent.
+    The result (and the result of a failure after a write) has ``changed``, ``share_id``, ``part`` (the
+    picked object) and ``diff``.
     """
     current = find_share(api, name=request.name, share_id=request.share_id)
     if current is None:
         raise InputError("No active share %s in account %s." % (
             request.share_id or "named %r" % request.name, api.account_id))
     actions = plan_part(current)
-    final = apply_actions(api, request, current, actions)
-    before, after = pick(current), pick(final)
-    return {"changed": bool(actions), "share_id": current["id"], "diff": {"before": before, "after": after}, "after": after}
+    before = pick(current)
+    try:
+        final = apply_actions(api, request, current, actions)
+    except PartialFailure as failure:
+        latest = failure.result.get("share") or current
+        failure.result = {"changed": failure.result.get("changed", False), "share_id": current["id"], part: pick(latest)}
+        raise
+    after = pick(final)
+    return {"changed": bool(actions), "share_id": current["id"], part: after, "diff": {"before": before, "after": after}}
 
 
 def _wait(api, request, state, changed):
-    if not request.wait or not state:
+    if not request.wait:
         return state
     try:
+        if not state:
+            return _wait_for_deleting(api, request)
         if request.present or request.wait_accounts is not None:
             return wait_for_recipients(api, state, request.wait_timeout, request.wait_accounts)
         return wait_for_deletion(api, state, request.wait_timeout)
     except TimeoutError as error:
-        raise PartialFailure("Share %s: %s" % (state.get("id"), error), CloudflareError(str(error)),
-                             {"changed": changed, "share": state})
+        label = state.get("id") if state else request.share_id or repr(request.name)
+        raise PartialFailure("Share %s: %s" % (label, error), CloudflareError(str(error)),
+                             {"changed": changed, "share": state or {}})
+
+
+def _wait_for_deleting(api, request):
+    """``state=absent`` with ``wait`` and no active share: wait for the share(s) of that id or name still deleting."""
+    if request.present:
+        return {}
+    if request.share_id:
+        share = api.get_share(request.share_id)
+        deleting = [share] if share and share.get("status") == "deleting" else []
+    else:
+        deleting = [share for share in api.list_shares(kind="sent", status="deleting")
+                    if share.get("name") == request.name]
+    state = {}
+    for share in deleting:
+        state = wait_for_deletion(api, share, request.wait_timeout)
+    return state

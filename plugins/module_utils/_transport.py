@@ -39,7 +39,7 @@ import urllib.request
 
 from urllib.parse import unquote, urlsplit
 
-from ._client import USER_AGENT, RawResponse, TransportError, tls_error
+from ._client import USER_AGENT, RawResponse, TransportError, tls_error, unsendable
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -69,6 +69,13 @@ class Route:
     @property
     def origin(self):
         return "%s://%s:%d" % (self.scheme, self.host, self.port)
+
+    @property
+    def where(self):
+        """``host:port``, and the proxy in between, for messages (as ``_client.endpoint`` says it)."""
+        if self.proxy_host:
+            return "%s:%d (through the proxy %s:%d)" % (self.host, self.port, self.proxy_host, self.proxy_port)
+        return "%s:%d" % (self.host, self.port)
 
 
 def proxy_route(url, proxies=None, bypass=None):
@@ -212,41 +219,45 @@ class KeepAliveTransport:
         connection = self._connection(route, timeout, validate_certs, ca_path)[0]
         with self._lock:
             self.requests_sent += 1
+        where = route.where
         # Phase 1, as urllib's do_open: connect and send; any OSError here is a URLError there.
         try:
             connection.request(method, target, body=body, headers=self._headers(route, headers))
         except ssl.SSLError as error:
             connection.close()
-            raise tls_error(error)
+            raise tls_error(error, where)
         except OSError as error:
             connection.close()
             refused = isinstance(error, ConnectionRefusedError)
-            raise TransportError("connection failed: %s" % error, sent=not refused)
+            raise TransportError("connection to %s failed: %s" % (where, error), sent=not refused)
         except http.client.HTTPException as error:
             connection.close()
-            raise TransportError("connection failed: %s" % (error or type(error).__name__), sent=True)
+            raise TransportError("connection to %s failed: %s" % (where, error or type(error).__name__), sent=True)
+        except ValueError:
+            connection.close()
+            raise unsendable(where)
         # Phase 2: the answer.
         try:
             response = connection.getresponse()
             data = response.read()
         except (socket.timeout, TimeoutError):
             connection.close()
-            raise TransportError("timed out after %s s" % timeout, sent=True)
+            raise TransportError("timed out after %s s waiting for %s" % (timeout, where), sent=True)
         except ssl.SSLError as error:
             connection.close()
-            raise tls_error(error)
+            raise tls_error(error, where)
         except http.client.IncompleteRead as error:
             connection.close()
-            raise TransportError("truncated answer (%d bytes read, %s more expected)"
-                                 % (len(error.partial), error.expected), sent=True)
+            raise TransportError("truncated answer from %s (%d bytes read, %s more expected)"
+                                 % (where, len(error.partial), error.expected), sent=True)
         except (http.client.HTTPException, OSError) as error:
             connection.close()
-            raise TransportError("connection failed: %s" % (error or type(error).__name__), sent=True)
+            raise TransportError("connection to %s failed: %s" % (where, error or type(error).__name__), sent=True)
         if response.will_close:
             connection.close()
         if (response.getheader("Content-Encoding") or "").lower() == "gzip":
             try:
                 data = gzip.decompress(data)
             except (OSError, EOFError) as error:
-                raise TransportError("connection failed: bad gzip answer: %s" % error, sent=True)
+                raise TransportError("bad gzip answer from %s: %s" % (where, error), sent=True)
         return RawResponse(response.status, response.msg, data)

@@ -22,7 +22,8 @@ options:
       - The share's name.
       - Without O(share_id), the share is looked up by this name among the account's active shares of kind
         C(sent); if two or more match, the task fails, names every id, and changes nothing.
-      - With O(share_id), the share is renamed to this name if it differs.
+      - With O(share_id), the share is renamed to this name if it differs. A rename to the name of another
+        active share of the account is refused (it names that share) unless O(allow_duplicate_name=true).
       - Required to create a share.
     type: str
   share_id:
@@ -34,6 +35,9 @@ options:
     description:
       - V(present) creates the share or converges it; V(absent) deletes it.
       - A share whose status is C(deleting) or C(deleted) counts as absent.
+      - With V(absent), O(recipients) and O(resources) are refused (the whole share would go); to remove one
+        recipient or resource, use P(edgeops.cloudflare.share_recipient#module) or
+        P(edgeops.cloudflare.share_resource#module).
     type: str
     choices: [present, absent]
     default: present
@@ -101,9 +105,10 @@ options:
         type: str
       meta:
         description:
-          - Free-form metadata of the share resource, a mapping. Anything else (a string, a list) is an error.
-        type: raw
-        default: {}
+          - Free-form metadata of the share resource, a mapping.
+          - If omitted, an existing resource's metadata is left as it is, and a new resource gets V({}).
+            Give V({}) to clear it.
+        type: dict
   purge_resources:
     description:
       - If V(true), resources not listed in O(resources) are removed from the share.
@@ -111,10 +116,19 @@ options:
       - Has no effect when O(resources) is omitted.
     type: bool
     default: true
+  allow_duplicate_name:
+    description:
+      - Allow a rename (O(share_id) with a new O(name)) to the name of another active share of the account.
+      - Cloudflare does not make names unique, but this collection finds shares by name, and a lookup that finds
+        two fails; so the default refuses such a rename.
+    type: bool
+    default: false
   wait:
     description:
       - With O(state=present), wait until no recipient is C(associating) or C(disassociating).
-      - With O(state=absent), wait until the share is C(deleted).
+      - With O(state=absent), wait until the share is C(deleted), also when it was already C(deleting) before
+        the task.
+      - Checks at once, then waits 0.5, 1, 2 and 4 seconds between checks, then 5 seconds between checks.
     type: bool
     default: false
   wait_timeout:
@@ -159,18 +173,23 @@ EXAMPLES = r"""
       - resource_type: custom-ruleset
         resource_id: 0a1b2c3d4e5f40718293a4b5c6d7e8f9
 
-- name: Add one recipient without touching the others, and wait until it is associated
+- name: Add one recipient and one resource without touching the others, and wait until it is associated
   edgeops.cloudflare.share:
     name: Shared WAF rules
     recipients:
       - account_id: 3d8b2a6c1e4f4a0bac9d8e7f6a5b4c32
     purge_recipients: false
+    resources:
+      - resource_type: custom-ruleset
+        resource_id: 1b2c3d4e5f40718293a4b5c6d7e8f9a0
+    purge_resources: false
     wait: true
 
-- name: Rename a share by id
+- name: Rename the share by its id (in check mode, a share that is not created yet has no id)
   edgeops.cloudflare.share:
     share_id: "{{ waf_share.share.id }}"
     name: Shared WAF rules (production)
+  when: waf_share.share.id is not none
 
 - name: Set credentials once for every module of the collection
   module_defaults:
@@ -291,16 +310,12 @@ share:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
-    build_client,
-    optional_hex_id,
-    check_wait_timeout,
+    SHARE_RULES,
     common_argument_spec,
-    require_account_id,
     run_module,
     share_options,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, converge, share_request
 
 
 def argument_spec():
@@ -309,28 +324,17 @@ def argument_spec():
     return spec
 
 
-def run(module):
-    params = module.params
-    account_id = require_account_id(params)
-    share_id = optional_hex_id(params, "share_id")
-    check_wait_timeout(params)
-    present = params["state"] == "present"
-    desired = desired_from_params(params, account_id) if present else None
-    api = ShareApi(build_client(module), account_id)
-    request = ShareRequest(params["name"], share_id, present, module.check_mode, desired=desired,
-                           wait=params["wait"], wait_timeout=params["wait_timeout"])
-    result = converge(api, request)
+def run(module, connection, guard):
+    account_id = connection.require_account()
+    request = share_request(module.params, account_id, module.check_mode, diff=module._diff)
+    result = converge(ShareApi(connection.client(guard=guard), account_id), request)
     if not module._diff:
         del result["diff"]
     return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_one_of=[("name", "share_id")],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **SHARE_RULES)
     run_module(module, run)
 
 

@@ -289,10 +289,7 @@ shares:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
-    build_client,
-    optional_hex_id,
     common_argument_spec,
-    require_account_id,
     run_module,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import RESOURCE_TYPES
@@ -301,6 +298,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._share_info imp
     filters_from_params,
     find_shares,
 )
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._validation import optional_hex_id
 
 LIST_OPTIONS = ("name", "kind", "status", "target_type", "resource_types", "organization_id")
 
@@ -321,17 +319,16 @@ def argument_spec():
     return spec
 
 
-def run(module):
+def run(module, connection, guard):
     params = module.params
     share_id = optional_hex_id(params, "share_id")
     organization_id = optional_hex_id(params, "organization_id")
-    account_id = None if organization_id else require_account_id(params)
+    account_id = None if organization_id else connection.require_account()
     query = InfoQuery(
         share_id=share_id, name=params["name"], filters=filters_from_params(params), organization_id=organization_id,
         include_recipients=params["include_recipients"], include_resources=params["include_resources"],
     )
-    client = build_client(module)
-    return {"changed": False, "shares": find_shares(client, query, account_id)}
+    return {"changed": False, "shares": find_shares(connection.client(guard=guard), query, account_id)}
 
 
 def main():
@@ -340,7 +337,7 @@ def main():
         mutually_exclusive=[("share_id", option) for option in LIST_OPTIONS],
         supports_check_mode=True,
     )
-    run_module(module, run)
+    run_module(module, run, writes=False)
 
 
 if __name__ == "__main__":

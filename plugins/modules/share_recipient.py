@@ -115,19 +115,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     SHARE_PART_RULES,
-    build_client,
-    optional_hex_id,
-    check_wait_timeout,
-    require_account_id,
     run_module,
     share_part_argument_spec,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
-    TARGET_ORGANIZATION,
-    check_share_name,
-    plan_recipient,
-)
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import plan_recipient, recipient_picker
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge_part
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._validation import (
+    check_share_name,
+    check_wait_timeout,
+    optional_hex_id,
+)
 
 
 def argument_spec():
@@ -142,35 +139,22 @@ def argument_spec():
     return spec
 
 
-def recipient_picker(account_id):
-    """The recipient's record in a share state: the active one, else the latest one, else {}."""
-    def pick(share):
-        if account_id is None:
-            targets_org = share.get("status") == "active" and share.get("target_type") == TARGET_ORGANIZATION
-            return {"organization_id": share.get("organization_id")} if targets_org else {}
-        records = [r for r in share.get("recipients") or () if r.get("account_id") == account_id]
-        active = [r for r in records if r.get("association_status") in ("associating", "associated")]
-        return (active or records or [{}])[-1]
-    return pick
-
-
-def run(module):
+def run(module, connection, guard):
     params = module.params
-    account_id = require_account_id(params)
+    account_id = connection.require_account()
     share_id = optional_hex_id(params, "share_id")
     check_share_name("share_name", params["share_name"])
     recipient = optional_hex_id(params, "recipient_account_id")
     organization = optional_hex_id(params, "recipient_organization_id")
     check_wait_timeout(params)
     present = params["state"] == "present"
-    api = ShareApi(build_client(module), account_id)
+    api = ShareApi(connection.client(guard=guard), account_id)
     request = ShareRequest(params["share_name"], share_id, present, module.check_mode, wait=params["wait"],
                            wait_timeout=params["wait_timeout"], wait_accounts=None if recipient is None else {recipient})
-    outcome = converge_part(api, request, lambda share: plan_recipient(share, recipient, organization, present),
-                            recipient_picker(recipient))
-    result = dict(changed=outcome["changed"], share_id=outcome["share_id"], recipient=outcome["after"])
-    if module._diff:
-        result["diff"] = outcome["diff"]
+    result = converge_part(api, request, lambda share: plan_recipient(share, recipient, organization, present),
+                           recipient_picker(recipient), "recipient")
+    if not module._diff:
+        del result["diff"]
     return result
 
 

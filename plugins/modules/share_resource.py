@@ -41,9 +41,9 @@ options:
     type: str
   meta:
     description:
-      - Free-form metadata of the share resource, a mapping. Anything else (a string, a list) is an error.
+      - Free-form metadata of the share resource, a mapping (in YAML, as JSON, or in C(key=value) form).
       - If omitted, an existing resource's metadata is left as it is, and a new resource gets V({}).
-    type: raw
+    type: dict
   state:
     description:
       - Whether the resource should be in the share.
@@ -130,20 +130,17 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
     SHARE_PART_RULES,
-    build_client,
-    optional_hex_id,
-    require_account_id,
     run_module,
     share_part_argument_spec,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
     RESOURCE_TYPES,
-    check_share_name,
-    normalize_resources,
+    check_resource_fields,
     plan_resource,
-    resource_key,
+    resource_picker,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge_part
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._validation import check_share_name, optional_hex_id
 
 
 def argument_spec():
@@ -152,34 +149,25 @@ def argument_spec():
         resource_id=dict(type="str", required=True),
         resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
         resource_account_id=dict(type="str"),
-        meta=dict(type="raw"),
+        meta=dict(type="dict"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     return spec
 
 
-def resource_picker(key):
-    """The resource's record in a share state: the active one, else the latest one, else {}."""
-    def pick(share):
-        records = [r for r in share.get("resources") or () if resource_key(r) == key]
-        active = [r for r in records if r.get("status") == "active"]
-        return (active or records or [{}])[-1]
-    return pick
-
-
-def run(module):
+def run(module, connection, guard):
     params = module.params
-    account_id = require_account_id(params)
+    account_id = connection.require_account()
     share_id = optional_hex_id(params, "share_id")
     check_share_name("share_name", params["share_name"])
-    key = next(iter(normalize_resources([params], account_id)))
+    key = check_resource_fields(params, "", account_id)
     present = params["state"] == "present"
-    api = ShareApi(build_client(module), account_id)
+    api = ShareApi(connection.client(guard=guard), account_id)
     request = ShareRequest(params["share_name"], share_id, present, module.check_mode)
-    outcome = converge_part(api, request, lambda share: plan_resource(share, key, params["meta"], present), resource_picker(key))
-    result = dict(changed=outcome["changed"], share_id=outcome["share_id"], resource=outcome["after"])
-    if module._diff:
-        result["diff"] = outcome["diff"]
+    result = converge_part(api, request, lambda share: plan_resource(share, key, params["meta"], present),
+                           resource_picker(key), "resource")
+    if not module._diff:
+        del result["diff"]
     return result
 
 

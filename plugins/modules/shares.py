@@ -20,10 +20,10 @@ description:
     (same lookup rules, same in-place changes, same refusals).
   - One share failing does not stop the others. The task then fails, and its message names every share that
     failed and why; the others are converged, and re-running the task converges the rest.
-  - A share's recipients are read only when its item gives account O(shares[].recipients) (they are needed to
-    plan); the returned C(share) has no C(recipients) otherwise. After a create or a replacement of the
-    recipients, C(share.recipients) is the predicted list (new recipients are C(associating) with a null
-    V(id)); use O(shares[].wait) or P(edgeops.cloudflare.share_info#module) for the recorded ones.
+  - Unless O(include_recipients=true), a share's recipients are read only when its item gives account
+    O(shares[].recipients) (they are needed to plan), or to show a deletion in diff mode; the returned C(share)
+    has no C(recipients) otherwise. After a create or a replacement of the recipients, C(share.recipients) is
+    then the predicted list (new recipients are C(associating) with a null V(id)).
 author:
   - edgeops.cloudflare maintainers (@edgeops)
 options:
@@ -32,7 +32,8 @@ options:
       - The shares to converge. Each item takes the options of the P(edgeops.cloudflare.share#module) module.
       - Each share may appear once; two items with the same O(shares[].name) or O(shares[].share_id) are an
         error before any request.
-      - An item with invalid options fails on its own; the other items are still converged.
+      - Each item is checked on its own against these options; an item with invalid options (a wrong type, an
+        unknown choice, a malformed id) fails on its own and is named; the other items are still converged.
     type: list
     elements: dict
     required: true
@@ -51,7 +52,8 @@ options:
         type: str
       state:
         description:
-          - V(present) creates the share or converges it; V(absent) deletes it.
+          - V(present) creates the share or converges it; V(absent) deletes it (and refuses
+            O(shares[].recipients) and O(shares[].resources), as the P(edgeops.cloudflare.share#module) module does).
         type: str
         choices: [present, absent]
         default: present
@@ -108,14 +110,20 @@ options:
             type: str
           meta:
             description:
-              - Free-form metadata of the share resource, a mapping.
-            type: raw
-            default: {}
+              - Free-form metadata of the share resource, a mapping. If omitted, an existing resource's metadata
+                is left as it is, and a new resource gets V({}).
+            type: dict
       purge_resources:
         description:
           - If V(true), resources not listed are removed; if V(false), listed ones are only added or updated.
         type: bool
         default: true
+      allow_duplicate_name:
+        description:
+          - Allow a rename (O(shares[].share_id) with a new O(shares[].name)) to the name of another active share
+            of the account; refused by default, as for the P(edgeops.cloudflare.share#module) module.
+        type: bool
+        default: false
       wait:
         description:
           - With O(shares[].state=present), wait until no recipient is C(associating) or C(disassociating);
@@ -132,6 +140,9 @@ options:
       - If V(true), every active share of kind C(sent) in the account that no item names (by
         O(shares[].name) or O(shares[].share_id)) is deleted. Check mode shows what would be deleted.
       - Shares that items name are never pruned, even when their item fails.
+      - Prune deletes only what is certain. While any item is invalid, it deletes nothing and says why (an
+        invalid item's name or id could be the one that protects a share). A share whose name differs from an
+        item's name only in case or spacing is kept, with a warning.
     type: bool
     default: false
   concurrency:
@@ -154,6 +165,14 @@ options:
       - The window of O(request_budget), in seconds.
     type: int
     default: 300
+  include_recipients:
+    description:
+      - If V(true), every share in the results carries its C(recipients) as the API lists them (after the
+        changes), as the P(edgeops.cloudflare.share#module) module returns them.
+      - Costs one request per share whose recipients the plan did not read anyway, and one after a create or a
+        replacement of the recipients.
+    type: bool
+    default: false
   keep_alive:
     description:
       - If V(true), requests go over kept-alive connections (one per worker) of Python's C(http.client), with
@@ -287,80 +306,35 @@ stats:
       type: float
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import (
-    BudgetedTransport,
     DEFAULT_BUDGET_REQUESTS,
     DEFAULT_BUDGET_WINDOW,
     DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
-    RequestBudget,
-    converge_all,
-    prepare,
-    summary,
+    run_bulk,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import open_url_transport
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import InputError
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import (
-    build_client,
-    common_argument_spec,
-    require_account_id,
-    run_module,
-    share_options,
-)
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._transport import KeepAliveTransport
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec, run_module
 
 
 def argument_spec():
     spec = common_argument_spec()
     spec.update(
-        shares=dict(type="list", elements="dict", required=True, options=share_options(),
-                    required_one_of=[("name", "share_id")]),
+        # Each item is validated on its own against the share module's options (_bulk.validated_item),
+        # so that one bad item fails alone; the documentation's suboptions are that spec.
+        shares=dict(type="list", elements="dict", required=True),
         prune=dict(type="bool", default=False),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         request_budget=dict(type="int", default=DEFAULT_BUDGET_REQUESTS),
         request_budget_window=dict(type="int", default=DEFAULT_BUDGET_WINDOW),
         keep_alive=dict(type="bool", default=True),
+        include_recipients=dict(type="bool", default=False),
     )
     return spec
 
 
-def run(module):
-    params = module.params
-    account_id = require_account_id(params)
-    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
-        raise InputError("concurrency must be between 1 and %d, got %s" % (MAX_CONCURRENCY, params["concurrency"]))
-    if params["request_budget"] < 0:
-        raise InputError("request_budget must be 0 (no budget) or more, got %s" % params["request_budget"])
-    if params["request_budget_window"] <= 0:
-        raise InputError("request_budget_window must be a positive number of seconds, got %s" % params["request_budget_window"])
-    items = prepare(params["shares"], account_id, module.check_mode)
-    connections = KeepAliveTransport() if params["keep_alive"] else None
-    budget = RequestBudget(params["request_budget"], params["request_budget_window"])
-    transport = BudgetedTransport(connections or open_url_transport, budget)
-    started = time.monotonic()
-    try:
-        api = ShareApi(build_client(module, transport=transport), account_id)
-        outcomes = converge_all(api, items, concurrency=params["concurrency"], prune=params["prune"],
-                                check_mode=module.check_mode)
-    finally:
-        if connections is not None:
-            connections.close()
-    result = summary(outcomes, module._diff)
-    result["stats"] = {
-        "requests": transport.requests,
-        "connections": connections.connections_opened if connections is not None else None,
-        "rate_limited": transport.rate_limited,
-        "throttled_seconds": round(budget.waited, 3),
-        "seconds": round(time.monotonic() - started, 3),
-    }
-    if "msg" in result:
-        module.fail_json(**result)
-    return result
+def run(module, connection, guard):
+    return run_bulk(module.params, connection, guard, module.check_mode, module._diff)
 
 
 def main():

@@ -145,6 +145,10 @@ class Emulator:
     def add_faults(self, *faults: dict) -> list[dict]:
         return self._admin_call("POST", "faults", {"faults": list(faults)})["faults"]
 
+    def faults(self) -> list[dict]:
+        """The faults set, each with ``matched``: how many requests it has matched so far."""
+        return self._admin_call("GET", "faults")["faults"]
+
     def clear_faults(self) -> None:
         self._admin_call("DELETE", "faults")
 
@@ -153,3 +157,8 @@ class Emulator:
 
     def advance(self) -> int:
         return self._admin_call("POST", "advance")["completed"]
+
+    def exposures(self) -> set[tuple[str, ...]]:
+        """Every (share id, recipient account, resource type, resource account, resource id) that could see each
+        other at any moment since the reset: after the seed, and after every write."""
+        return {tuple(pair) for pair in self._admin_call("GET", "exposures")["exposures"]}

@@ -307,6 +307,14 @@ class Share(Record):
             data["resources"] = [resource.to_json() for resource in self.resources]
         return data
 
+    def exposures(self) -> set[tuple[str, ...]]:
+        """(share, recipient account, resource identity) for every account that can see a resource right now."""
+        if self.status != "active":
+            return set()
+        return {(self.id, recipient.account_id, *resource.identity)
+                for recipient in self.recipients if recipient.is_live
+                for resource in self.resources if resource.status == "active"}
+
     def snapshot(self) -> dict:
         """The admin view: every field, every recipient and every resource."""
         return {**self.to_json(with_resources=True), "recipients": [r.to_json() for r in self.recipients]}
@@ -1021,6 +1029,8 @@ FAULT_REPLIES: dict[str, Callable[[dict], Reply]] = {
     "not_json": lambda spec: Reply(200, b"upstream answered: OK"),
     "hang": lambda spec: Reply(None, silence_seconds=spec.get("seconds", 30)),
     "drop": lambda spec: Reply(None),
+    # Not a reply of its own: the request waits `seconds`, then is handled normally (App.handle_api).
+    "delay": lambda spec: None,
 }
 FAULT_FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
     "action": lambda value: value in FAULT_REPLIES,
@@ -1134,6 +1144,12 @@ class App:
         self.faults: list[Fault] = []
         self.request_log = RequestLog()
         self.rate_limiter = RateLimiter()
+        self.exposures: set[tuple[str, ...]] = set()
+
+    def record_exposures(self) -> None:
+        """Adds every pair that can see each other now to the pairs ever exposed (see /__admin/exposures)."""
+        for share in self.store.ordered():
+            self.exposures |= share.exposures()
 
     def timestamp(self) -> str:
         return self._clock.timestamp()
@@ -1147,11 +1163,17 @@ class App:
 
     def handle_api(self, request: Request, headers: Message) -> Reply:
         with self.lock:
+            fault = firing_fault(self.faults, request)
+        if fault is not None and fault.action == "delay":
+            time.sleep(fault.spec.get("seconds", 30))
+        with self.lock:
             self.store.settle(time.monotonic())
             auth, auth_error = authenticate(headers, self.credentials)
-            fault = firing_fault(self.faults, request)
-            reply = fault.reply() if fault else self._api_reply(request, auth_error)
+            replaced = fault is not None and fault.action != "delay"
+            reply = fault.reply() if replaced else self._api_reply(request, auth_error)
             self.request_log.record(request, reply.status, auth, fault.action if fault else None)
+            if request.method != "GET" and not replaced:
+                self.record_exposures()
             return reply
 
     def _api_reply(self, request: Request, auth_error: ApiError | None) -> Reply:
@@ -1233,6 +1255,7 @@ def admin_seed(app: App, request: Request) -> dict:
         raise AdminError("seeded share ids must be new and distinct")
     for share in shares:
         app.store.add(share)
+    app.record_exposures()
     return {"shares": [share.snapshot() for share in shares]}
 
 
@@ -1284,6 +1307,10 @@ def admin_advance(app: App, request: Request) -> dict:
     return {"completed": app.store.settle(math.inf)}
 
 
+def admin_exposures(app: App, request: Request) -> dict:
+    return {"exposures": [list(pair) for pair in sorted(app.exposures)]}
+
+
 ADMIN_ROUTES: dict[tuple[str, str], Callable[[App, Request], dict]] = {
     ("POST", f"{ADMIN_PREFIX}/reset"): admin_reset,
     ("GET", f"{ADMIN_PREFIX}/state"): admin_state,
@@ -1296,6 +1323,7 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[App, Request], dict]] = {
     ("GET", f"{ADMIN_PREFIX}/config"): admin_config,
     ("POST", f"{ADMIN_PREFIX}/config"): admin_configure,
     ("POST", f"{ADMIN_PREFIX}/advance"): admin_advance,
+    ("GET", f"{ADMIN_PREFIX}/exposures"): admin_exposures,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import urllib.parse
 import subprocess
 import sys
@@ -24,14 +25,19 @@ SECRET_VARIABLES = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "TEST_API_KEY"
 
 
 def secret_forms(secret):
-    """The ways a secret could leak: as is, URL-encoded, base64 (as in a Basic auth header)."""
-    return {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+    """The ways a secret could leak: as is, URL-encoded, base64 (as in a Basic auth header), escaped as Python's
+    repr or JSON would show it, and (for a secret with control characters) each piece between them of 6+
+    characters."""
+    forms = {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode(),
+             secret.encode("unicode_escape").decode("ascii"), json.dumps(secret)[1:-1]}
+    forms |= {piece for piece in re.split(r"[\x00-\x1f\x7f]+", secret) if len(piece) >= 6}
+    return forms
 
 
 def secrets_in(value):
     """Values of api_token/api_key anywhere in a task structure."""
     if isinstance(value, dict):
-        found = {v for k, v in value.items() if k in SECRET_OPTIONS and isinstance(v, str)}
+        found = {v for k, v in value.items() if k in SECRET_OPTIONS and isinstance(v, str) and v.strip()}
         return found.union(*(secrets_in(v) for v in value.values()))
     if isinstance(value, list):
         return set().union(*(secrets_in(v) for v in value))
@@ -86,6 +92,8 @@ class AnsibleRunner:
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
+            # The module processes of this runner are the ones whose command line holds this path.
+            "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),
             "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
             "PATH": "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
         })
@@ -137,12 +145,31 @@ class AnsibleRunner:
         command, secrets = self._playbook_command(tasks, **options)
         return self._execute(command, self.environment(auth, env), secrets)
 
-    def start_playbook(self, *tasks, **options):
-        """Start a playbook in the background (emulator credentials from the environment); ``finish()`` collects it."""
+    def start_playbook(self, *tasks, new_session=False, **options):
+        """Start a playbook in the background (emulator credentials from the environment); ``finish()`` collects it.
+
+        ``new_session``: in a process group of its own, as a terminal's foreground job is (for Ctrl-C tests).
+        """
         command, secrets = self._playbook_command(tasks, **options)
         self.secrets |= secrets
         env = dict(self.environment(), RECORD_RESULTS_FILE=str(self.workdir / ("background-%d.jsonl" % self.count)))
-        return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, start_new_session=new_session)
+
+    def module_processes(self):
+        """Pids of the module processes this runner's playbooks started that are still running."""
+        marker = str(self.workdir / "remote-tmp").encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in cmdline and b"AnsiballZ_" in cmdline:
+                pids.append(int(entry.name))
+        return pids
 
     def finish(self, process):
         """Wait for a background playbook; return (exit code, output), its output scanned for secrets."""

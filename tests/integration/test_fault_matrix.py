@@ -1,13 +1,17 @@
-"""A fault at every request of multi-request operations: the failure says what was done, a re-run converges,
-other shares are untouched. Prints the table of request x fault -> outcome."""
+"""A fault at every request of multi-request operations, through the ``share`` module's code and through the
+bulk ``shares`` engine: the failure says what was done, a re-run converges, other shares are untouched, and
+at no moment (during the failed run, the re-run, or in between) can an account see a resource it neither saw
+before nor sees at the end (the exposure rule, from the emulator's record of every pair ever exposed).
+Prints the table of engine x request x fault -> outcome."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import converge_all, prepare
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError
 
-from harness import MEMBER_ACCOUNTS
+from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS
 from inprocess import converge_share, dumped_view, share_api
 
 A, B, C = MEMBER_ACCOUNTS
@@ -34,6 +38,8 @@ def params(name, recipients, resources, **extra):
 
 CREATE = params("created", (A, B), [res(R1)])
 RECONCILE = params("renamed", (A, C, D), [res(R1, {"v": 2}), res(R3), res(R4)], purge_resources=False)
+# Every recipient and every resource swapped: the classic exposure trap (B must never see R3, C never R1).
+SWAP = params("target", (C, D), [res(R3)])
 
 
 def seed_world(emulator):
@@ -48,10 +54,15 @@ def seed_world(emulator):
 
 
 SCENARIOS = {
-    # name: (options, converge by share id?, the requests of a clean run)
+    # name: (options, converge by share id?, the requests of a clean run of the share module)
     "create": (CREATE, False, ["GET", "POST", "GET"]),
-    "reconcile": (RECONCILE, True, ["GET", "GET", "PUT", "PUT", "POST", "POST", "PUT", "GET"]),
+    # get share, its recipients, the listing (no other share may have the new name); remove B; update R1,
+    # add R3, R4; add C and D (one PUT); rename; read back
+    "reconcile": (RECONCILE, True, ["GET", "GET", "GET", "DELETE", "PUT", "POST", "POST", "PUT", "PUT", "GET"]),
+    # list, recipients; remove A and B (no kept account: two DELETEs); add R3; remove R1, R2; add C, D; read back
+    "swap": (SWAP, False, ["GET", "GET", "DELETE", "DELETE", "POST", "DELETE", "DELETE", "PUT", "GET"]),
 }
+ENGINES = ("share", "shares")
 OUTCOMES = []
 
 
@@ -61,34 +72,65 @@ def run_scenario(emulator, scenario):
     return options, (target if by_id else None), bystander
 
 
+def converge_with(engine, api, options, share_id=None):
+    """Converge one share with the ``share`` module's code or the bulk engine; raise CloudflareError on failure."""
+    if engine == "share":
+        return converge_share(api, options, share_id)
+    item = dict(options, share_id=share_id)
+    outcome = converge_all(api, prepare([item], MAIN_ACCOUNT, False), concurrency=1)[0][0]
+    if outcome["failed"]:
+        raise CloudflareError(outcome["msg"])
+    return outcome
+
+
+def exposures_of(emulator, share_ids):
+    return {pair for share in emulator.state() if share["id"] in share_ids
+            for pair in _current_pairs(share)}
+
+
+def _current_pairs(share):
+    if share["status"] != "active":
+        return set()
+    live = [r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated")]
+    active = [(r["resource_type"], r["resource_account_id"], r["resource_id"]) for r in share["resources"]
+              if r["status"] == "active"]
+    return {(share["id"], account, *key) for account in live for key in active}
+
+
 def expected_view(options):
     return {"name": options["name"], "target_type": "account",
             "recipients": [{"account_id": a["account_id"]} for a in sorted(options["recipients"], key=lambda r: r["account_id"])]}
 
 
+def clean_requests(emulator, engine, scenario):
+    options, share_id, _bystander = run_scenario(emulator, scenario)
+    emulator.clear_log()
+    converge_with(engine, share_api(emulator), options, share_id)
+    return [r["method"] for r in emulator.requests_log()]
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_clean_run_makes_exactly_the_expected_requests(clean_emulator, scenario):
-    options, share_id, _bystander = run_scenario(clean_emulator, scenario)
-    clean_emulator.clear_log()
-    converge_share(share_api(clean_emulator), options, share_id)
-    assert [r["method"] for r in clean_emulator.requests_log()] == SCENARIOS[scenario][2]
+    assert clean_requests(clean_emulator, "share", scenario) == SCENARIOS[scenario][2]
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_fault_at_every_request(clean_emulator, scenario, fault):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fault_at_every_request(clean_emulator, engine, scenario, fault):
     emulator = clean_emulator
-    methods = SCENARIOS[scenario][2]
+    methods = clean_requests(emulator, engine, scenario)
     for step, method in enumerate(methods, start=1):
         emulator.reset()
         options, share_id, bystander = run_scenario(emulator, scenario)
         bystander_before = [s for s in emulator.state() if s["id"] == bystander]
+        before = emulator.exposures()
         attempts = 2 if fault in RETRIED and method != "POST" else 1
         emulator.clear_log()
         emulator.add_faults(dict(FAULTS[fault], after=step - 1, times=attempts))
         api = share_api(emulator, timeout=0.5)
         with pytest.raises(CloudflareError) as failure:
-            converge_share(api, options, share_id)
+            converge_with(engine, api, options, share_id)
         message = str(failure.value)
         writes_before = [m for m in methods[:step - 1] if m != "GET"]
         if writes_before:
@@ -96,16 +138,18 @@ def test_fault_at_every_request(clean_emulator, scenario, fault):
         if method == "POST" and fault in RETRIED:
             assert "not retried because the request may have been applied" in message or "HTTP 500" in message, message
         emulator.clear_faults()
-        result = converge_share(share_api(emulator), options, share_id)
+        result = converge_with(engine, share_api(emulator), options, share_id)
         created = [s for s in emulator.state() if s["name"] == options["name"] and s["status"] == "active"]
         assert len(created) == 1, created
         view = dumped_view(emulator, created[0]["id"])
         assert {k: view[k] for k in ("name", "target_type", "recipients")} == expected_view(options)
+        allowed = before | exposures_of(emulator, {created[0]["id"], bystander})
+        assert emulator.exposures() <= allowed, "exposed at some step: %s" % sorted(emulator.exposures() - allowed)
         emulator.clear_log()
-        again = converge_share(share_api(emulator), options, share_id)
+        again = converge_with(engine, share_api(emulator), options, share_id)
         assert again["changed"] is False and [r for r in emulator.requests_log() if r["method"] != "GET"] == []
         assert [s for s in emulator.state() if s["id"] == bystander] == bystander_before
-        OUTCOMES.append((scenario, step, method, fault, "failed, %d write(s) done; re-run %s" % (
+        OUTCOMES.append((engine, scenario, step, method, fault, "failed, %d write(s) done; re-run %s; no exposure" % (
             len(writes_before), "changed" if result["changed"] else "unchanged")))
 
 
@@ -118,7 +162,8 @@ def test_print_fault_table(capsys):
 
 
 def print_table():
-    print("\nfault at request k: %d combinations, every one failed cleanly, re-converged, left the bystander alone" % len(OUTCOMES))
-    print("%-10s %-3s %-6s %-14s %s" % ("scenario", "k", "method", "fault", "outcome"))
+    print("\nfault at request k: %d combinations, every one failed cleanly, re-converged, left the bystander alone, "
+          "exposed nothing" % len(OUTCOMES))
+    print("%-7s %-10s %-3s %-6s %-14s %s" % ("engine", "scenario", "k", "method", "fault", "outcome"))
     for row in OUTCOMES:
-        print("%-10s %-3d %-6s %-14s %s" % row)
+        print("%-7s %-10s %-3d %-6s %-14s %s" % row)

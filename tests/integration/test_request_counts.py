@@ -81,8 +81,9 @@ def test_share_module_request_counts_in_a_large_account(runner, emulator):
         (share("create", base, register="created"), [("GET", LIST), ("POST", LIST), ("GET", RECIPIENTS)]),
         (share("no-op by name", base), [("GET", LIST), ("GET", RECIPIENTS)]),
         (share("no-op by id", dict(share_id="{{ created.share.id }}", name="counted")), [("GET", SHARE), ("GET", RECIPIENTS)]),
+        # A rename reads the listing: no other active share may have the new name.
         (share("rename", dict(share_id="{{ created.share.id }}", name="counted-2")),
-         [("GET", SHARE), ("GET", RECIPIENTS), ("PUT", SHARE)]),
+         [("GET", SHARE), ("GET", RECIPIENTS), ("GET", LIST), ("PUT", SHARE)]),
         (share("add resource", changed(name="counted-2", resources=[resource(1), resource(2)])),
          [("GET", LIST), ("GET", RECIPIENTS), ("POST", RESOURCES)]),
         (share("update meta", changed(name="counted-2", resources=[resource(1), resource(2, meta={"v": 1})])),
@@ -93,16 +94,18 @@ def test_share_module_request_counts_in_a_large_account(runner, emulator):
          [("GET", LIST), ("GET", RECIPIENTS), ("POST", RECIPIENTS)]),
         (share("remove one recipient", changed(name="counted-2", recipients=accounts(A))),
          [("GET", LIST), ("GET", RECIPIENTS), ("DELETE", RECIPIENT)]),
-        # Several recipient changes: one PUT replace, then the recipients are read back for the result.
+        # A removed and B, C added: the removal first, the additions last (one PUT for two or more), then the
+        # recipients are read back for the result.
         (share("replace recipients", changed(name="counted-2", recipients=accounts(B, C))),
-         [("GET", LIST), ("GET", RECIPIENTS), ("PUT", RECIPIENTS), ("GET", RECIPIENTS)]),
+         [("GET", LIST), ("GET", RECIPIENTS), ("DELETE", RECIPIENT), ("PUT", RECIPIENTS), ("GET", RECIPIENTS)]),
         # Three changes in one task: one request each.
         (share("three changes", dict(share_id="{{ created.share.id }}", name="counted-3", recipients=accounts(B, C),
                                      resources=[resource(1, meta={"v": 2}), resource(3)])),
-         [("GET", SHARE), ("GET", RECIPIENTS), ("PUT", RESOURCE), ("POST", RESOURCES), ("PUT", SHARE)]),
+         [("GET", SHARE), ("GET", RECIPIENTS), ("GET", LIST), ("PUT", RESOURCE), ("POST", RESOURCES), ("PUT", SHARE)]),
         (share("create org share", org), [("GET", LIST), ("POST", LIST), ("GET", RECIPIENTS)]),
         (share("no-op org share", org), [("GET", LIST), ("GET", RECIPIENTS)]),
-        (share("delete", dict(name="counted-3", state="absent")), [("GET", LIST), ("DELETE", SHARE)]),
+        # The recipients are read before the delete: the result and the diff show the share as it was.
+        (share("delete", dict(name="counted-3", state="absent")), [("GET", LIST), ("GET", RECIPIENTS), ("DELETE", SHARE)]),
         (share("delete again", dict(name="counted-3", state="absent")), [("GET", LIST)]),
     ]
     run = runner.playbook(*(pair[0] for pair in expected))
@@ -151,14 +154,15 @@ def test_bulk_module_request_counts(runner, emulator):
     assert [r["result"]["changed"] for r in run.results] == [True, False, False, True, True]
     counts = [r["result"]["stats"]["requests"] for r in run.results]
     # create: listing + one POST per share; no-op: listing + one recipients read per account share
-    # given account recipients; change: + one request per change (recipients: one PUT); delete: one DELETE each.
-    assert counts == [1 + 15, 1 + 10, 1, 1 + 10 + 10 + 5, 1 + 15]
+    # given account recipients; change: + one request per change (A removed first, then B and C added with one
+    # PUT); delete: one DELETE each.
+    assert counts == [1 + 15, 1 + 10, 1, 1 + 10 + 10 + 10 + 5, 1 + 15]
     log = normalized_log(emulator)
     assert len(log) == sum(counts)
     got = slices(log, counts)
     assert got[0] == [("GET", LIST)] + [("POST", LIST)] * 15
     assert sorted(got[1]) == sorted([("GET", LIST)] + [("GET", RECIPIENTS)] * 10)
     assert got[2] == [("GET", LIST)]
-    assert sorted(got[3]) == sorted([("GET", LIST)] + [("GET", RECIPIENTS)] * 10 + [("PUT", RECIPIENTS)] * 10
-                                    + [("PUT", RESOURCE)] * 5)
+    assert sorted(got[3]) == sorted([("GET", LIST)] + [("GET", RECIPIENTS)] * 10 + [("DELETE", RECIPIENT)] * 10
+                                    + [("PUT", RECIPIENTS)] * 10 + [("PUT", RESOURCE)] * 5)
     assert sorted(got[4]) == sorted([("GET", LIST)] + [("DELETE", SHARE)] * 15)

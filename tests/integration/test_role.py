@@ -154,3 +154,55 @@ def test_bad_item_fails_argument_validation_before_any_request(runner, emulator,
     assert all(task_name(r["task"]) != APPLY for r in run.results)
     assert TOKEN not in run.output
     assert emulator.requests_log() == []
+
+
+OTHER_ACCOUNT = MEMBER_ACCOUNTS[2]  # a real account of the organization: the wrong one to write to
+ONE_SHARE = [{"name": "waf", "recipients": [{"account_id": A}],
+              "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}]
+PLAIN_TASK = {"name": "plain share task", "edgeops.cloudflare.share": dict(ONE_SHARE[0], name="plain")}
+
+
+def owners(emulator):
+    return {s["name"]: s["account_id"] for s in emulator.state()}
+
+
+@pytest.mark.parametrize("connection_in", ["module_defaults", "role variables"])
+def test_role_resolves_connection_options_like_a_plain_task(runner, emulator, connection_in):
+    """The environment names another account and a dead API root; module_defaults (or the role's variables) name
+    the right ones. The role and a plain task must both write to the right account through the right root."""
+    env = {"CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT, "CLOUDFLARE_BASE_URL": "http://127.0.0.1:9/client/v4",
+           "CLOUDFLARE_API_TOKEN": "environment-token-that-is-wrong"}
+    right = {"account_id": MAIN_ACCOUNT, "base_url": emulator.base_url, "api_token": TOKEN, "max_retries": 0}
+    play = role_play(ONE_SHARE)
+    if connection_in == "module_defaults":
+        play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": right}
+        tasks = [PLAIN_TASK]
+    else:
+        play["vars"].update({"cloudflare_" + key: value for key, value in right.items()})
+        # The role's variables win over module_defaults that name the wrong account.
+        play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": {"account_id": OTHER_ACCOUNT}}
+        tasks = [dict(PLAIN_TASK, **{"edgeops.cloudflare.share": dict(PLAIN_TASK["edgeops.cloudflare.share"], **right)})]
+    emulator.add_faults({"action": "status", "status": 503, "path": "/shares$", "method": "GET"})
+    run = runner.playbook(*tasks, play=play, auth="none", env=env)
+    # max_retries: 0 came from the same place: the 503 on the role's listing was not retried.
+    apply = role_task(run, APPLY)["result"]
+    assert run.rc != 0 and "HTTP 503" in apply["msg"] and "after 1 attempt(s)" in apply["msg"], run.output
+    assert emulator.state() == []
+    run = runner.playbook(*tasks, play=play, auth="none", env=env)
+    assert run.rc == 0, run.output
+    assert owners(emulator) == {"waf": MAIN_ACCOUNT, "plain": MAIN_ACCOUNT}
+    assert all(entry["auth"] == "token" for entry in emulator.requests_log())
+
+
+def test_results_carry_the_real_recipients_of_every_share(runner, emulator):
+    """An organization share (new or not) and an item that omits recipients: the results still list them."""
+    first = runner.playbook(play=role_play(SHARES))
+    assert first.rc == 0, first.output
+    org = published(first)[1]
+    assert sorted(r["account_id"] for r in org["recipients"]) == sorted(MEMBER_ACCOUNTS)
+    assert all(r["id"] for r in published(first)[0]["recipients"])
+    bare = [{"name": "waf", "resources": SHARES[0]["resources"]}, SHARES[1]]
+    second = runner.playbook(play=role_play(bare))
+    assert second.rc == 0, second.output
+    assert [sorted(r["account_id"] for r in share["recipients"]) for share in published(second)] == [
+        sorted([A, B]), sorted(MEMBER_ACCOUNTS)]

@@ -126,7 +126,8 @@ def test_rename_through_share_id(runner, emulator):
     assert_changed_then_unchanged(run)
     assert writes_of(emulator) == [("PUT", "/" + seeded["id"])]
     assert only_share(emulator)["name"] == "new"
-    assert len(requests_of(emulator)) == 3 + 2
+    # get, recipients, the listing (is the new name free?), the PUT; then a no-op: get, recipients
+    assert len(requests_of(emulator)) == 4 + 2
 
 
 def test_recipient_add_single_uses_post(runner, emulator):
@@ -139,12 +140,13 @@ def test_recipient_add_single_uses_post(runner, emulator):
     assert active_accounts(only_share(emulator)) == [A, B]
 
 
-def test_recipients_replaced_with_one_put_and_purged(runner, emulator):
-    seeded = seed_share(emulator, recipients=(A, B))
+def test_recipients_removed_with_one_put_of_the_kept_ones_and_purged(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A, B, C))
     emulator.clear_log()
     run = runner.playbook(share_task("first", **spec(recipients=(C,))), share_task("second", **spec(recipients=(C,))))
     assert_changed_then_unchanged(run)
     assert writes_of(emulator) == [("PUT", "/%s/recipients" % seeded["id"])]
+    assert [r["body"] for r in emulator.writes()] == [[{"recipient_account_id": C}]]
     share = only_share(emulator)
     assert active_accounts(share) == [C]
     assert sorted(r["account_id"] for r in share["recipients"] if r["association_status"].startswith("disassociat")) == [A, B]
@@ -196,7 +198,8 @@ def test_absent_twice(runner, emulator):
     assert writes_of(emulator) == [("DELETE", "/" + seeded["id"])]
     assert run.task("first")["result"]["share"]["status"] == "deleting"
     assert run.task("second")["result"]["share"] == {}
-    assert len(requests_of(emulator)) == 2 + 1
+    # listing, recipients (the share as it was, for the result and the diff), DELETE; then the listing
+    assert len(requests_of(emulator)) == 3 + 1
 
 
 def test_deleting_share_is_not_found_by_name(runner, emulator):
@@ -207,6 +210,84 @@ def test_deleting_share_is_not_found_by_name(runner, emulator):
     run = runner.playbook(share_task("create", **spec()))
     assert run.task("create")["result"]["changed"] is True, run.output
     assert len(emulator.state()) == 2
+
+
+def test_delete_returns_and_diffs_the_real_recipients(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A, B))
+    run = runner.playbook(share_task("delete", name="waf", state="absent"), diff=True)
+    result = run.task("delete")["result"]
+    assert result["diff"]["before"]["recipients"] == [{"account_id": A}, {"account_id": B}], result["diff"]
+    assert result["diff"]["after"] == {}
+    assert sorted(r["account_id"] for r in result["share"]["recipients"]) == [A, B]
+    assert result["share"]["id"] == seeded["id"] and result["share"]["status"] == "deleting"
+
+
+def test_wait_for_a_share_that_was_already_deleting(runner, emulator):
+    seeded = seed_share(emulator, status="deleting")
+    emulator.clear_log()
+    process = runner.start_playbook(share_task("wait", name="waf", state="absent", wait=True, wait_timeout=60))
+    polls = poll_until(lambda: [r for r in emulator.requests_log() if r["path"].endswith(seeded["id"])])
+    assert polls, "the task never looked at the deleting share"
+    emulator.advance()
+    code, output = runner.finish(process)
+    assert code == 0, output
+    assert writes_of(emulator) == []
+    assert '"status": "deleted"' in output and '"changed": false' in output
+
+
+def poll_until(check, timeout=30.0, interval=0.1):
+    """check()'s first truthy value, polled at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    return check()
+
+
+def test_rename_to_a_name_another_share_has_is_refused_unless_allowed(runner, emulator):
+    renamed, other = emulator.seed([dict(name="old", recipients=[{"account_id": A}], resources=[resource()]),
+                                    dict(name="taken", recipients=[{"account_id": B}], resources=[resource()])])
+    emulator.clear_log()
+    run = runner.playbook(dict(share_task("refused", share_id=renamed["id"], name="taken"), ignore_errors=True))
+    message = run.task("refused")["result"]["msg"]
+    assert "would give it the name of the active share %s" % other["id"] in message, message
+    assert "allow_duplicate_name=true" in message
+    assert writes_of(emulator) == []
+    run = runner.playbook(share_task("allowed", share_id=renamed["id"], name="taken", allow_duplicate_name=True))
+    assert run.task("allowed")["result"]["changed"] is True
+    assert sorted(s["name"] for s in emulator.state()) == ["taken", "taken"]
+
+
+def test_omitted_meta_leaves_the_meta_alone(runner, emulator):
+    seed_share(emulator, resources=[resource(meta={"owner": "netops"})])
+    emulator.clear_log()
+    for purge in (False, True):
+        run = runner.playbook(share_task("no meta", **spec(resources=[resource()], purge_resources=purge)))
+        assert run.task("no meta")["result"]["changed"] is False, run.output
+    assert writes_of(emulator) == []
+    assert only_share(emulator)["resources"][0]["meta"] == {"owner": "netops"}
+    run = runner.playbook(share_task("cleared", **spec(resources=[resource(meta={})])))
+    assert run.task("cleared")["result"]["changed"] is True
+    assert only_share(emulator)["resources"][0]["meta"] == {}
+
+
+def test_a_swap_of_recipients_and_resources_never_exposes_even_when_a_delete_fails(runner, emulator):
+    """A and SECRET out, B and PUBLIC in; the removal of SECRET fails. B must never have been able to see SECRET."""
+    seeded = seed_share(emulator, recipients=(A,), resources=[resource(RULESET)])
+    secret = ("custom-ruleset", MAIN_ACCOUNT, RULESET)
+    emulator.add_faults({"method": "DELETE", "path": "/resources/", "action": "status", "status": 500, "times": 5})
+    run = runner.playbook(share_task("swap", **spec(recipients=(B,), resources=[resource(RULESET_2)])))
+    result = run.task("swap")
+    assert result["status"] == "failed" and "Not done: remove resource" in result["result"]["msg"], result
+    assert "add recipient account %s" % B in result["result"]["msg"].split("Not done:")[1]
+    assert (seeded["id"], B, *secret) not in emulator.exposures()
+    emulator.clear_faults()
+    run = runner.playbook(share_task("again", **spec(recipients=(B,), resources=[resource(RULESET_2)])))
+    assert run.task("again")["result"]["changed"] is True
+    # A left before PUBLIC arrived, B came after SECRET left: each account only ever saw its own resource.
+    assert {pair[1:] for pair in emulator.exposures()} == {(A, *secret), (B, "custom-ruleset", MAIN_ACCOUNT, RULESET_2)}
 
 
 def test_wait_for_deletion(runner, emulator):
@@ -344,12 +425,11 @@ def test_502_html_page_is_a_readable_failure(runner, emulator):
 
 def test_hanging_server_fails_within_the_timeout_bound(runner, emulator):
     emulator.add_faults({"action": "hang", "seconds": 30, "times": 10})
-    started = time.monotonic()
     run = runner.playbook(share_task("first", **spec(timeout=1)))
-    elapsed = time.monotonic() - started
-    assert "timed out after 1 s" in run.task("first")["result"]["msg"]
-    # 5 attempts of 1 s plus 0.25+0.5+1+2 s of backoff, plus ansible's own start-up.
-    assert elapsed < 25, elapsed
+    message = run.task("first")["result"]["msg"]
+    assert "timed out after 1 s waiting for 127.0.0.1:%d" % emulator.port in message and "after 5 attempt(s)" in message
+    # 5 attempts (the first and max_retries=4), each cut off by the timeout: the bound is in the request count.
+    assert [entry["fault"] for entry in emulator.requests_log()] == ["hang"] * 5
 
 
 # --- wait -----------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ def test_bad_input_fails_before_any_request(runner, emulator):
         "short share_id": (dict(share_id="abc"), "share_id must be a 32-character lowercase"),
         "upper-case organization_id": (dict(organization_id=MAIN_ORG.upper()), "organization_id must be a 32-character"),
         "bad account_id": (dict(account_id="023E105F4ECEF8AD9CA31A8372D0C353"), "account_id must be a 32-character"),
-        "empty account_id": (dict(account_id=""), "account_id is required"),
+        "empty account_id": (dict(account_id=""), "account_id is empty"),
         "share_id with a list filter": (dict(share_id=UNKNOWN_SHARE, kind="sent"), "mutually exclusive"),
         "share_id with organization_id": (dict(share_id=UNKNOWN_SHARE, organization_id=MAIN_ORG), "mutually exclusive"),
         "unknown resource type": (dict(resource_types=["waf-thing"]), "resource_types"),

@@ -148,3 +148,38 @@ def test_adhoc_json_write_and_rerun(runner, emulator):
     assert first.rc == 0 and second.rc == 0, first.output + second.output
     assert "CHANGED" in first.stdout and '"changed": false' in second.stdout
     assert first.last["result"]["changed"] is True and second.last["result"]["changed"] is False
+
+
+def test_a_failure_after_a_write_returns_the_part_and_the_share_id(runner, emulator):
+    """A timeout after the write (wait) and a 502 on a write: the failed result still has the documented keys."""
+    emulator.configure(transition_seconds=3600)
+    seeded = seed_share(emulator, recipients=(A,))
+    run = runner.playbook(
+        dict(task("share_recipient", "wait times out", share_id=seeded["id"], recipient_account_id=B, wait=True,
+                  wait_timeout=1), ignore_errors=True))
+    assert run.task("wait times out")["status"] == "failed"
+    result = run.task("wait times out")["result"]
+    assert "gave up after wait_timeout=1 s" in result["msg"]
+    assert result["changed"] is True and result["share_id"] == seeded["id"] and "share" not in result
+    assert result["recipient"]["account_id"] == B and result["recipient"]["association_status"] == "associating"
+    emulator.add_faults({"method": "POST", "path": "/resources$", "action": "html", "status": 502})
+    run = runner.playbook(dict(task("share_resource", "502", share_id=seeded["id"], resource_type="custom-ruleset",
+                                    resource_id=RULESET_2), ignore_errors=True))
+    assert run.task("502")["status"] == "failed"
+    result = run.task("502")["result"]
+    assert "HTTP 502" in result["msg"] and result["status"] == 502
+    assert result["changed"] is False and result["share_id"] == seeded["id"] and result["resource"] == {}
+    assert "share" not in result
+
+
+def test_adhoc_meta_in_json_and_key_value_form(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A,))
+    base = "share_id=%s resource_type=custom-ruleset resource_id=%s" % (seeded["id"], RULESET_2)
+    first = runner.adhoc("edgeops.cloudflare.share_resource", base + """ meta='{"owner": "netops"}'""")
+    assert first.rc == 0, first.output
+    assert first.last["result"]["resource"]["meta"] == {"owner": "netops"}
+    second = runner.adhoc("edgeops.cloudflare.share_resource", base + " meta=owner=secops")
+    assert second.rc == 0, second.output
+    assert second.last["result"]["changed"] is True and second.last["result"]["resource"]["meta"] == {"owner": "secops"}
+    third = runner.adhoc("edgeops.cloudflare.share_resource", base)
+    assert third.last["result"]["changed"] is False and third.last["result"]["resource"]["meta"] == {"owner": "secops"}

@@ -82,7 +82,7 @@ def test_create_then_rerun_unchanged_with_one_listing(runner, emulator):
 
 def test_changes_failures_and_rerun(runner, emulator):
     seeded = {share["name"]: share for share in emulator.seed([
-        seed_item("recips", recipients=(A, B), number=1),
+        seed_item("recips", recipients=(A, B, C), number=1),
         seed_item("addres", number=2),
         seed_item("meta", resources=[resource(ruleset(3), meta={"v": 1})]),
         seed_item("rename-me", number=4),
@@ -115,7 +115,7 @@ def test_changes_failures_and_rerun(runner, emulator):
     assert msg.startswith("3 of 10 shares failed")
     assert "'dup': 2 active shares are named 'dup'" in msg and seeded["dup"]["id"] in msg
     assert "'foreign': POST /accounts/%s/shares: HTTP 4" % MAIN_ACCOUNT in msg
-    assert "'bad-input': resources[0].resource_account_id must be a 32-character" in msg
+    assert "'bad-input': shares[8].resources[0].resource_account_id must be a 32-character" in msg
     assert sorted(result["failed_shares"]) == ["'bad-input'", "'dup'", "'foreign'"]
     assert result["changed"] is True
     for name in ("recips", "addres", "meta", "renamed", "doomed", "new"):
@@ -133,12 +133,15 @@ def test_changes_failures_and_rerun(runner, emulator):
     reads = [entry[1] for entry in log_of(emulator) if entry[0] == "GET"]
     assert reads.count("") == 1
     assert "/%s/recipients" % seeded["org"]["id"] not in reads
-    assert len(reads) == 1 + 3  # listing, recipients of recips/addres/meta (account recipients given)
+    # listing, recipients of recips/addres/meta (account recipients given), and of doomed (its deletion is shown
+    # in diff mode, with the recipients it had)
+    assert len(reads) == 1 + 3 + 1
+    assert "/%s/recipients" % seeded["doomed"]["id"] in reads
     # Diff mode: one diff per changed share, headed by its name.
     headers = sorted(d["before_header"] for d in result["diff"])
     assert headers == sorted(["'recips'", "'addres'", "'meta'", "'renamed'", "'doomed'", "'new'"])
     recips_diff = next(d for d in result["diff"] if d["before_header"] == "'recips'")
-    assert recips_diff["before"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+    assert recips_diff["before"]["recipients"] == [{"account_id": A}, {"account_id": B}, {"account_id": C}]
     assert recips_diff["after"]["recipients"] == [{"account_id": C}]
     assert live_accounts(active(emulator, "recips")[0]) == [C]
     # Fix the failing items and re-run: they converge, the others are left as they are.
@@ -176,12 +179,16 @@ def test_check_mode_writes_nothing_and_prune_previews(runner, emulator):
     assert sorted(s["name"] for s in active(emulator)) == ["brand-new", "keep", "named-by-failing-item"]
 
 
-def test_duplicate_items_fail_before_any_request(runner, emulator):
+def test_duplicate_items_fail_alone_and_before_any_request(runner, emulator):
     run = runner.playbook(bulk_task("dups", [item("twice"), item("twice", number=1)]))
     task = run.task("dups")
     assert task["status"] == "failed"
+    assert [o["failed"] for o in task["result"]["results"]] == [True, True]
     assert "shares[0] and shares[1] both have name 'twice'" in task["result"]["msg"]
     assert emulator.requests_log() == []
+    run = runner.playbook(bulk_task("dups", [item("twice"), item("other", number=2), item("twice", number=1)]))
+    assert [o["failed"] for o in run.task("dups")["result"]["results"]] == [True, False, True]
+    assert [s["name"] for s in active(emulator)] == ["other"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -237,3 +244,103 @@ def test_listing_failure_fails_the_task_without_writes(runner, emulator):
     assert task["status"] == "failed"
     assert "HTTP 403" in task["result"]["msg"] and "[10000]" in task["result"]["msg"]
     assert writes_of(emulator) == []
+
+
+# --- prune deletes only what is certain ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_item", ["upper-case id", "trailing space", "bad state"])
+def test_prune_deletes_nothing_while_an_item_is_invalid(runner, emulator, bad_item):
+    production, _stray = emulator.seed([seed_item("Production WAF", number=1), seed_item("stray", number=2)])
+    items = {"upper-case id": dict(share_id=production["id"].upper(), recipients=[{"account_id": A}]),
+             "trailing space": item("Production WAF ", number=1),
+             "bad state": dict(item("Production WAF", number=1), state="gone")}
+    shares = [item("kept", number=3), items[bad_item]]
+    emulator.clear_log()
+    preview = runner.playbook(bulk_task("prune", shares, prune=True), check=True)
+    assert not any(o["pruned"] for o in preview.task("prune")["result"]["results"])
+    run = runner.playbook(bulk_task("prune", shares, prune=True))
+    result = run.task("prune")["result"]
+    assert run.task("prune")["status"] == "failed"
+    assert "prune deleted nothing: 1 item(s) are invalid (shares[1])" in result["msg"], result["msg"]
+    assert not any(o["pruned"] for o in result["results"])
+    assert [w for w in writes_of(emulator) if w[0] == "DELETE"] == []
+    assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept", "stray"]
+    # Fixed, the prune deletes what no item names, and only that.
+    shares[1] = item("Production WAF", number=1)
+    run = runner.playbook(bulk_task("prune", shares, prune=True))
+    assert run.task("prune")["status"] == "ok", run.output
+    assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept"]
+
+
+def test_prune_keeps_a_share_whose_name_differs_only_in_case_or_spacing(runner, emulator):
+    emulator.seed([seed_item("Production WAF", number=1)])
+    run = runner.playbook(bulk_task("prune", [item("production  waf", number=1)], prune=True))
+    result = run.task("prune")["result"]
+    assert any("prune kept share 'Production WAF'" in warning for warning in result["warnings"]), result
+    assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "production  waf"]
+
+
+def test_one_share_named_by_name_and_by_id_fails_both_items(runner, emulator):
+    seeded = emulator.seed([seed_item("x", number=1)])[0]
+    shares = [item("x", recipients=(A,), number=1), dict(share_id=seeded["id"], recipients=[{"account_id": B}]),
+              item("other", number=2)]
+    emulator.clear_log()
+    run = runner.playbook(bulk_task("clash", shares), bulk_task("again", shares))
+    for label in ("clash", "again"):
+        result = run.task(label)["result"]
+        assert [o["failed"] for o in result["results"]] == [True, True, False], result
+        assert "shares[0] (by name) and shares[1] (by share_id) address the same share %s" % seeded["id"] in result["msg"]
+    assert writes_of(emulator) == [("POST", "")]  # only "other", once
+    assert live_accounts(active(emulator, "x")[0]) == [A]
+
+
+def test_a_bad_option_type_fails_only_its_item_and_names_it(runner, emulator):
+    shares = [item("fine", number=1), dict(item("gone", number=2), state="gone"),
+              dict(item("slow", number=3), wait=True, wait_timeout="x"), dict(item("typo", number=4), recipent=[])]
+    run = runner.playbook(bulk_task("types", shares))
+    result = run.task("types")["result"]
+    assert [o["failed"] for o in result["results"]] == [False, True, True, True]
+    assert "'gone': shares[1]: value of state must be one of: present, absent, got: gone" in result["msg"]
+    assert "'slow': shares[2]: argument 'wait_timeout' is of type str" in result["msg"]
+    assert "'typo': shares[3]: unsupported option recipent" in result["msg"]
+    assert [s["name"] for s in active(emulator)] == ["fine"]
+
+
+def test_prune_and_delete_diffs_show_the_real_recipients(runner, emulator):
+    emulator.seed([seed_item("stray", recipients=(A, B), number=1), seed_item("gone", recipients=(C,), number=2)])
+    run = runner.playbook(bulk_task("prune", [dict(name="gone", state="absent")], prune=True), diff=True)
+    diffs = {d["before_header"]: d for d in run.task("prune")["result"]["diff"]}
+    stray = next(key for key in diffs if key.startswith("pruned share 'stray'"))
+    assert diffs[stray]["before"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+    assert diffs["'gone'"]["before"]["recipients"] == [{"account_id": C}]
+
+
+def test_include_recipients_returns_them_for_every_share(runner, emulator):
+    shares = [item("acct", number=1), dict(name="org", recipients=[{}], resources=[resource(ruleset(2))]),
+              dict(name="acct", resources=[resource(ruleset(1))])]
+    run = runner.playbook(bulk_task("create", shares[:2], include_recipients=True),
+                          bulk_task("bare", shares[2:], include_recipients=True),
+                          bulk_task("lean", shares[1:2]))
+    created = by_name(run.task("create")["result"])
+    assert [r["account_id"] for r in created["acct"]["share"]["recipients"]] == [A]
+    assert all(r["id"] for r in created["acct"]["share"]["recipients"])
+    # An organization share's recipients come from the organization's members.
+    assert sorted(r["account_id"] for r in created["org"]["share"]["recipients"]) == sorted(MEMBER_ACCOUNTS)
+    assert [r["account_id"] for r in by_name(run.task("bare")["result"])["acct"]["share"]["recipients"]] == [A]
+    # Without include_recipients, recipients that were not read are not made up.
+    assert "recipients" not in by_name(run.task("lean")["result"])["org"]["share"]
+
+
+def test_a_swap_never_exposes_even_when_a_delete_fails(runner, emulator):
+    seeded = emulator.seed([seed_item("swap", recipients=(A,), number=1)])[0]
+    secret = ("custom-ruleset", MAIN_ACCOUNT, ruleset(1))
+    emulator.add_faults({"method": "DELETE", "path": "/resources/", "action": "status", "status": 500, "times": 5})
+    shares = [item("swap", recipients=(B,), number=2)]
+    run = runner.playbook(bulk_task("swap", shares))
+    assert run.task("swap")["status"] == "failed"
+    assert (seeded["id"], B, *secret) not in emulator.exposures()
+    emulator.clear_faults()
+    run = runner.playbook(bulk_task("again", shares))
+    assert run.task("again")["status"] == "ok"
+    assert {pair[1] + "/" + pair[4] for pair in emulator.exposures()} == {A + "/" + ruleset(1), B + "/" + ruleset(2)}

@@ -17,11 +17,11 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import (
     check_distinct,
     converge_all,
     prepare,
-    prune_targets,
+    prune_plan,
     summary,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import RawResponse
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError, InputError
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec, share_options
 from ansible_collections.edgeops.cloudflare.plugins.modules import share as share_module
 
@@ -127,29 +127,69 @@ def test_share_options_are_the_share_modules_options():
     assert share_options() == module_spec
 
 
-def test_two_items_for_one_share_fail_up_front():
-    with pytest.raises(InputError) as info:
-        check_distinct([params(name="a"), params(name="b"), params(share_id="c" * 32, name="a")])
-    assert "shares[0] and shares[2] both have name 'a'" in str(info.value)
-    check_distinct([params(name="a"), params(share_id="c" * 32)])
+def test_two_items_for_one_share_fail_up_front_and_alone():
+    clashes = check_distinct([params(name="a"), params(name="b"), params(share_id="c" * 32, name="a")])
+    assert sorted(clashes) == [0, 2] and "shares[0] and shares[2] both have name 'a'" in clashes[2]
+    assert check_distinct([params(name="a"), params(share_id="c" * 32)]) == {}
+    items = prepare([params(name="a"), params(name="b"), params(share_id="c" * 32, name="a")], OWNER, False)
+    assert [item.error is None for item in items] == [False, True, False]
 
 
 def test_an_invalid_item_fails_alone():
     items = prepare([params(name="ok", recipients=[{"account_id": A}]), params(name="bad", recipients=[]),
                      params(share_id="XYZ"), params(name="w", wait=True, wait_timeout=0)], OWNER, False)
     assert [item.error is None for item in items] == [True, False, False, False]
-    assert "recipients must not be empty" in items[1].error
-    assert "share_id must be a 32-character" in items[2].error and items[2].label == "share_id XYZ"
-    assert "wait_timeout must be a positive" in items[3].error
+    assert "shares[1].recipients must not be empty" in items[1].error
+    assert "shares[2].share_id must be a 32-character" in items[2].error
+    assert "shares[3].wait_timeout must be a positive" in items[3].error
 
 
-def test_prune_spares_every_share_an_item_names():
-    listing = [{"id": "1" * 32, "name": "kept", "status": "active", "kind": "sent"},
-               {"id": "2" * 32, "name": "by-id", "status": "active", "kind": "sent"},
-               {"id": "3" * 32, "name": "stray", "status": "active", "kind": "sent"},
-               {"id": "4" * 32, "name": "received", "status": "active", "kind": "received"}]
-    items = prepare([params(name="kept", recipients=[]), params(share_id="2" * 32, name="renamed")], OWNER, False)
-    assert [share["name"] for share in prune_targets(listing, items)] == ["stray"]
+@pytest.mark.parametrize("raw, message", [
+    ({"name": "x", "state": "gone"}, "shares[0]: value of state must be one of: present, absent, got: gone"),
+    ({"name": "x", "wait_timeout": "x"}, "shares[0]: argument 'wait_timeout' is of type"),
+    ({"name": "x", "colour": "red"}, "shares[0]: unsupported option colour. Supported parameters include"),
+    ({"state": "absent"}, "shares[0]: one of the following is required: name, share_id"),
+    ({"name": "x", "resources": [{"resource_id": "r"}]}, "missing required arguments: resource_type"),
+    ("just a string", "shares[0] must be a mapping"),
+])
+def test_each_item_is_checked_against_the_argument_spec_on_its_own(raw, message):
+    items = prepare([raw, params(name="fine")], OWNER, False)
+    assert message in items[0].error
+    assert items[1].error is None
+
+
+def test_absent_items_refuse_recipients_and_resources():
+    items = prepare([params(name="x", state="absent", recipients=[{"account_id": A}])], OWNER, False)
+    assert "shares[0].state=absent deletes the whole share" in items[0].error
+    assert "edgeops.cloudflare.share_recipient" in items[0].error
+
+
+LISTING = [{"id": "1" * 32, "name": "kept", "status": "active", "kind": "sent"},
+           {"id": "2" * 32, "name": "by-id", "status": "active", "kind": "sent"},
+           {"id": "3" * 32, "name": "stray", "status": "active", "kind": "sent"},
+           {"id": "4" * 32, "name": "received", "status": "active", "kind": "received"},
+           {"id": "5" * 32, "name": "Production  WAF", "status": "active", "kind": "sent"}]
+
+
+def test_prune_spares_every_share_an_item_names_and_near_misses():
+    items = prepare([params(name="kept"), params(share_id="2" * 32, name="renamed"), params(name="production waf")],
+                    OWNER, False)
+    targets, notes = prune_plan(LISTING, items)
+    assert [share["name"] for share in targets] == ["stray"]
+    assert notes == ["prune kept share 'Production  WAF' (%s): its name differs from the item name 'production waf' "
+                     "only in case or spacing" % ("5" * 32)]
+
+
+@pytest.mark.parametrize("bad_item", [
+    params(share_id="3" * 31 + "F"),
+    params(name="stray "),
+    {"name": "stray", "state": "gone"},
+])
+def test_prune_deletes_nothing_while_an_item_is_invalid(bad_item):
+    items = prepare([params(name="kept"), bad_item], OWNER, False)
+    targets, notes = prune_plan(LISTING, items)
+    assert targets == []
+    assert notes[0].startswith("prune deleted nothing: 1 item(s) are invalid (shares[1])")
 
 
 # --- converge_all with an in-memory API ----------------------------------------------------------------------
@@ -223,7 +263,7 @@ def test_failures_are_isolated_and_named_and_others_converge():
     api = FakeApi([seeded("s%d" % n, n) for n in range(6)], fail_names={"s2", "new-bad"})
     items = prepare([wanted("s%d" % n, n, accounts=(A, B) if n % 2 == 0 else (A,)) for n in range(6)]
                     + [wanted("new-bad", 99), params(name="broken", resources=[])], OWNER, False)
-    outcomes = converge_all(api, items, concurrency=3)
+    outcomes, _notes = converge_all(api, items, concurrency=3)
     assert [o["name"] for o in outcomes] == ["s0", "s1", "s2", "s3", "s4", "s5", "new-bad", "broken"]
     assert [o["changed"] for o in outcomes] == [True, False, False, False, True, False, False, False]
     assert [o["failed"] for o in outcomes] == [False, False, True, False, False, False, True, True]
@@ -232,7 +272,7 @@ def test_failures_are_isolated_and_named_and_others_converge():
     assert result["msg"].startswith("3 of 8 shares failed")
     assert "'s2': add_recipient: HTTP 400: [1001] refused" in result["msg"]
     assert "'new-bad': create_share: HTTP 400" in result["msg"]
-    assert "'broken': resources must not be empty" in result["msg"]
+    assert "'broken': shares[7].resources must not be empty" in result["msg"]
     assert result["failed_shares"] == ["'s2'", "'new-bad'", "'broken'"]
     assert all("diff" not in o for o in outcomes)
     assert api.calls.count(("list",)) == 1
@@ -251,15 +291,17 @@ def test_concurrency_is_bounded_and_used():
 def test_check_mode_and_prune_write_nothing_and_diff_every_change():
     api = FakeApi([seeded("keep", 1), seeded("stray", 2)])
     items = prepare([wanted("keep", 1, accounts=(B,)), wanted("new", 3)], OWNER, True)
-    outcomes = converge_all(api, items, concurrency=2, prune=True, check_mode=True)
+    outcomes, notes = converge_all(api, items, concurrency=2, prune=True, check_mode=True, diff=True)
+    assert notes == []
     assert [call[0] for call in api.calls if call[0] not in ("list", "recipients")] == []
     assert [(o["name"], o["pruned"], o["actions"]) for o in outcomes] == [
-        ("keep", False, ["set recipient accounts to %s" % B]),
+        ("keep", False, ["remove recipient account %s" % A, "add recipient account %s" % B]),
         ("new", False, ["create share 'new'"]),
         ("stray", True, ["delete share"])]
     result = summary(outcomes, diff=True)
     assert [d["before_header"] for d in result["diff"]] == ["'keep'", "'new'", "pruned share 'stray' (%032x)" % (0xF000 + 2)]
     assert result["diff"][2]["after"] == {}
+    assert result["diff"][2]["before"]["recipients"] == [{"account_id": A}]
     assert "msg" not in result
 
 
@@ -267,7 +309,7 @@ def test_recipients_are_read_only_when_the_item_manages_account_recipients():
     api = FakeApi([seeded("a", 1), seeded("b", 2)])
     items = prepare([params(name="a", resources=[{"resource_type": "custom-ruleset", "resource_id": "%032x" % 1}]),
                      wanted("b", 2)], OWNER, False)
-    outcomes = converge_all(api, items)
+    outcomes, _notes = converge_all(api, items)
     assert [call for call in api.calls if call[0] == "recipients"] == [("recipients", "%032x" % (0xF000 + 2))]
     assert "recipients" not in outcomes[0]["share"] and outcomes[1]["share"]["recipients"]
     assert not any(o["changed"] for o in outcomes)

@@ -10,7 +10,11 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
     RESOURCE_TYPES,
     Action,
+    active_recipients,
+    active_resources,
+    apply_action,
     apply_plan,
+    check_absent_options,
     desired_from_params,
     plan,
     plan_delete,
@@ -87,10 +91,52 @@ def test_single_recipient_change_uses_post_or_delete():
         Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1])]
 
 
-def test_several_recipient_changes_use_one_put():
+def test_several_removals_are_one_put_of_the_kept_accounts_and_come_first():
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1]), recipient(ACCOUNTS[2])], [resource()])
+    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}], resources=[res_param("other")]))
+    assert [a.kind for a in actions] == ["replace_recipients", "add_resource", "remove_resource"]
+    assert actions[0] == Action("replace_recipients", account_ids=[ACCOUNTS[0]])
+
+
+def test_several_additions_are_one_put_of_the_final_accounts_and_come_last():
+    current = share([recipient(ACCOUNTS[0])], [resource()])
+    wanted = [{"account_id": a} for a in ACCOUNTS[:3]]
+    actions = plan(current, desired(recipients=wanted, resources=[res_param("other")]))
+    assert [a.kind for a in actions] == ["add_resource", "remove_resource", "replace_recipients"]
+    assert actions[-1] == Action("replace_recipients", account_ids=ACCOUNTS[:3])
+
+
+def test_a_swap_removes_before_resources_change_and_adds_after():
+    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource("secret")])
+    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[3]}],
+                                    resources=[res_param("public")]))
+    # Removing every current account cannot be a PUT of the kept ones (there are none): one DELETE each.
+    assert [a.kind for a in actions] == ["remove_recipient", "remove_recipient", "add_resource", "remove_resource",
+                                         "replace_recipients"]
+
+
+def test_one_removal_and_one_addition_are_a_delete_first_and_a_post_last():
     current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
     actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[0]}]))
-    assert actions == [Action("replace_recipients", account_ids=[ACCOUNTS[0], ACCOUNTS[2]])]
+    assert actions == [Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1]),
+                       Action("add_recipient", account_id=ACCOUNTS[2])]
+
+
+def test_omitted_meta_leaves_an_existing_resource_alone_and_a_new_one_gets_empty():
+    current = share([recipient(ACCOUNTS[0])], [resource(meta={"keep": 1})])
+    assert plan(current, desired(resources=[res_param(meta=None)], purge_resources=False)) == []
+    assert plan(current, desired(resources=[res_param(meta=None)])) == []
+    assert plan(current, desired(resources=[res_param(meta={})]))[0].kind == "update_resource"
+    added = plan(current, desired(resources=[res_param(), res_param("new")], purge_resources=False))
+    assert added == [Action("add_resource", key=("custom-ruleset", OWNER, "new"), meta={})]
+    assert desired(resources=[res_param(meta=None), res_param(meta={"a": 1})]).resources == {
+        ("custom-ruleset", OWNER, RULESET): {"a": 1}}
+
+
+def test_absent_refuses_recipients_and_resources():
+    with pytest.raises(InputError, match="state=absent deletes the whole share, but the task also gives recipients"):
+        check_absent_options({"recipients": [{"account_id": ACCOUNTS[0]}]})
+    check_absent_options({"recipients": None, "resources": None})
 
 
 def test_purge_false_only_adds_with_posts():
@@ -148,6 +194,7 @@ def test_bad_recipients(recipients, message):
     ([], "must not be empty"),
     ([res_param(rtype="waf")], r"resources\[0\]\.resource_type must be one of"),
     ([res_param(resource_id="  ")], r"resources\[0\]\.resource_id must be a non-empty"),
+    ([res_param(resource_id=" x")], r"resources\[0\]\.resource_id must not start or end with whitespace"),
     ([res_param(meta={"a": 1}), res_param(meta={"a": 2})], "different meta"),
     ([res_param(meta="a=1")], r"resources\[0\]\.meta must be a mapping"),
 ])
@@ -176,6 +223,7 @@ recipient_statuses = st.sampled_from(["associating", "associated", "disassociati
 resource_statuses = st.sampled_from(["active", "deleting", "deleted"])
 resource_ids = st.sampled_from(["%032x" % n for n in range(100, 106)])
 metas = st.sampled_from([{}, {"a": 1}, {"b": [1, 2]}])
+wanted_metas = st.sampled_from([None, {}, {"a": 1}, {"b": [1, 2]}])
 
 
 @st.composite
@@ -204,7 +252,7 @@ def current_shares(draw):
 def desired_params(draw):
     recipients = draw(st.one_of(st.none(), st.lists(st.sampled_from(ACCOUNTS), min_size=1, max_size=6)))
     resources = draw(st.one_of(st.none(), st.lists(
-        st.tuples(resource_ids, st.sampled_from(RESOURCE_TYPES[:2]), metas), min_size=1, max_size=6,
+        st.tuples(resource_ids, st.sampled_from(RESOURCE_TYPES[:2]), wanted_metas), min_size=1, max_size=6,
         unique_by=lambda item: item[:2])))
     return params(
         name=draw(st.sampled_from(["waf", "new"])),
@@ -215,16 +263,30 @@ def desired_params(draw):
     )
 
 
+def exposures(state):
+    """(account, resource key) pairs that can see each other in this state."""
+    if not state or state.get("status") != "active":
+        return set()
+    return {(account, key) for account in active_recipients(state) for key in active_resources(state)}
+
+
 @settings(max_examples=400, deadline=None)
 @given(current=current_shares(), wanted_params=desired_params())
-def test_plan_converges_in_one_step(current, wanted_params):
+def test_plan_converges_in_one_step_and_never_exposes(current, wanted_params):
     wanted = desired_from_params(wanted_params, OWNER)
     if current is None and (wanted.recipient_accounts is None or wanted.resources is None):
         with pytest.raises(InputError):
             plan(current, wanted)
         return
-    after = apply_plan(current, plan(current, wanted), OWNER)
+    actions = plan(current, wanted)
+    after = apply_plan(current, actions, OWNER)
     assert plan(after, wanted) == []
+    # The exposure rule, at every step: an account sees a resource only if it did before, or will after.
+    allowed = exposures(current) | exposures(after)
+    state = current
+    for action in actions:
+        state = apply_action(state, action, OWNER)
+        assert exposures(state) <= allowed, (action, exposures(state) - allowed)
     view, before = share_view(after), share_view(current)
     assert view["name"] == wanted.name
     accounts = {r["account_id"] for r in view["recipients"]}
@@ -235,7 +297,12 @@ def test_plan_converges_in_one_step(current, wanted_params):
         assert view["recipients"] == before["recipients"]
     keys = {(r["resource_type"], r["resource_account_id"], r["resource_id"]): r["meta"] for r in view["resources"]}
     if wanted.resources is not None:
-        assert {k: keys[k] for k in wanted.resources} == wanted.resources
+        assert {k: keys[k] for k, meta in wanted.resources.items() if meta is not None} == {
+            k: meta for k, meta in wanted.resources.items() if meta is not None}
+        present_before = active_resources(current or {})
+        for key, meta in wanted.resources.items():
+            if meta is None:
+                assert keys[key] == (present_before[key].get("meta") or {} if key in present_before else {})
         if wanted.purge_resources:
             assert set(keys) == set(wanted.resources)
     else:

@@ -1,0 +1,63 @@
+"""Interrupting a run: nothing keeps writing, and an immediate re-run does not create a share twice.
+
+ansible-core leaves a module process running when ``ansible-playbook`` is interrupted. The modules stop
+sending requests once interrupted (a signal, or the controller's process going away); a write that was
+already in flight still lands, and a re-run waits for the interrupted process to finish it before reading
+anything (see plugins/module_utils/_guard.py). The emulator delays every create by a few seconds, so that
+creates are in flight at the interruption and land after the re-run has started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from harness import MEMBER_ACCOUNTS
+
+A = MEMBER_ACCOUNTS[0]
+CREATE_DELAY = 4
+NAMES = ["interrupted-%02d" % n for n in range(6)]
+POLL_LIMIT = 60.0
+
+
+def poll_until(check, limit=POLL_LIMIT, interval=0.1):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    return check()
+
+
+def bulk_task():
+    items = [{"name": name, "recipients": [{"account_id": A}],
+              "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % (0xC000 + n)}]}
+             for n, name in enumerate(NAMES)]
+    return {"name": "slow bulk", "edgeops.cloudflare.shares": {"shares": items, "concurrency": 2}}
+
+
+@pytest.mark.parametrize("target", ["process group", "ansible-playbook only"])
+def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runner, emulator, target):
+    emulator.add_faults({"method": "POST", "action": "delay", "seconds": CREATE_DELAY, "times": 100})
+    process = runner.start_playbook(bulk_task(), new_session=True, verbosity=0)
+    # Two creates are on their way (the emulator holds each for CREATE_DELAY seconds before applying it).
+    assert poll_until(lambda: emulator.faults()[0]["matched"] >= 2), "no create in flight"
+    assert runner.module_processes(), "the module process is not running"
+    if target == "process group":
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    else:
+        os.kill(process.pid, signal.SIGINT)  # the controller alone: its worker goes, the module is orphaned
+    code, output = runner.finish(process)
+    assert code != 0, output
+    rerun = runner.playbook(bulk_task(), verbosity=0)
+    assert rerun.rc == 0, rerun.output
+    # Every share exactly once; the interrupted run's two in-flight creates landed, and nothing after them.
+    active = sorted(s["name"] for s in emulator.state() if s["status"] == "active")
+    assert active == NAMES, active
+    posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
+    assert len(posts) == len(NAMES), [r["body"]["name"] for r in posts]
+    assert runner.module_processes() == []

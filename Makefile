@@ -16,7 +16,7 @@
 #   make venv         create/refresh .venv (Python 3.12) from the pins
 #   make units        pytest tests/unit                       (primary .venv)
 #   make contract     pytest tests/emulator tests/contract    (primary only: needs the cloudflare SDK)
-#   make integration  pytest tests/integration, all of it     (primary .venv)
+#   make integration  pytest tests/e2e, all of it     (primary .venv)
 #   make integration-primary  only the PRIMARY_ONLY suites    (primary .venv; what make test runs)
 #   make sanity       ansible-test sanity --venv              (primary .venv, Python 3.12)
 #   make units-2.19 integration-2.19 sanity-2.19   the same on one matrix row (also 2.20, 2.21);
@@ -62,14 +62,14 @@ MATRIX_ROWS := $(shell awk '!/^[[:space:]]*\#/ && NF {print $$1}' '$(MATRIX_FILE
 MATRIX_PYTHONS := $(sort $(shell awk '!/^[[:space:]]*\#/ && NF {print $$2}' '$(MATRIX_FILE)'))
 row_python = $(shell awk -v r='$(1)' '!/^[[:space:]]*\#/ && $$1 == r {print $$2}' '$(MATRIX_FILE)')
 # Integration suites that `make test` runs on the primary .venv only (integration-primary),
-# not on the matrix rows; the rows run everything else in tests/integration:
+# not on the matrix rows; the rows run everything else in tests/e2e:
 # - the in-process fault matrix and convergence property drive module_utils directly
 #   (hundreds of converges; the same code the rows exercise through ansible-playbook);
 # - the AWX runner and execution-environment tests need ansible-runner/ansible-builder
 #   (ecosystem.txt), which the row venvs do not hold.
 # The SDK contract test (make contract) is primary-only too: it needs the cloudflare SDK.
-PRIMARY_ONLY := tests/integration/test_fault_matrix.py tests/integration/test_convergence_property.py \
-                tests/integration/test_awx_runner.py tests/integration/test_execution_environment.py
+PRIMARY_ONLY := tests/e2e/test_fault_matrix.py tests/e2e/test_convergence_property.py \
+                tests/e2e/test_awx_runner.py tests/e2e/test_execution_environment.py
 ROW_INTEGRATION_ARGS := $(addprefix --ignore=,$(PRIMARY_ONLY))
 
 BUILD := $(ROOT)/.build
@@ -155,10 +155,10 @@ contract: venv links
 
 integration: venv links
 	@mkdir -p '$(BUILD)/pytest'
-	cd '$(ROOT)' && scripts/run-pytest tests/integration -- --basetemp='$(BUILD)/pytest/integration' $(PYTEST_ARGS)
+	cd '$(ROOT)' && scripts/run-pytest tests/e2e -- --basetemp='$(BUILD)/pytest/integration' $(PYTEST_ARGS)
 
 # What `make test` runs on the primary .venv: only the PRIMARY_ONLY suites; the rest of
-# tests/integration runs on every matrix row (whose newest row has the same ansible-core).
+# tests/e2e runs on every matrix row (whose newest row has the same ansible-core).
 integration-primary: venv links
 	@mkdir -p '$(BUILD)/pytest'
 	cd '$(ROOT)'
@@ -187,7 +187,7 @@ $(ROW_INTEGRATION): integration-%: venv-% links
 	export PATH='$(ROOT)/.venv-$*/bin:$(PYTHON_LINKS):$(ORIG_PATH)' PYTEST_PYTHON='$(ROOT)/.venv-$*/bin/python'
 	echo "integration-$*: $$(ansible --version | sed -n 1p), Python $$(python -c 'import platform; print(platform.python_version())')"
 	echo "integration-$*: primary-only, not run here: $(PRIMARY_ONLY)"
-	scripts/run-pytest tests/integration -- $(ROW_INTEGRATION_ARGS) -p no:cacheprovider \
+	scripts/run-pytest tests/e2e -- $(ROW_INTEGRATION_ARGS) -p no:cacheprovider \
 	    --basetemp='$(BUILD)/pytest/integration-$*' $(PYTEST_ARGS)
 
 $(ROW_SANITY): sanity-%: venv-% links
@@ -244,7 +244,7 @@ galaxy-import: venv-galaxy-importer
 # together do not share state: each pytest process starts its own emulator, each
 # ansible-test run has its own tree and its own Python, every tool its own venv.
 SETUP_STAGES := setup $(ROW_VENVS) venv-lint venv-docs venv-galaxy-importer check-matrix
-# Integration: the matrix rows run all of tests/integration but the PRIMARY_ONLY suites,
+# Integration: the matrix rows run all of tests/e2e but the PRIMARY_ONLY suites,
 # the primary .venv runs just those (integration-primary): every suite runs, none twice
 # on one ansible-core. The whole suite on the primary as well (make integration) would
 # add a fourth run on 2.21.5 (about 230 s of one lane on CI's 2 cores, 2026-11).

@@ -30,32 +30,37 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "emulator"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import harness  # noqa: E402
-from delay_proxy import DelayProxy  # noqa: E402
-from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN, Emulator  # noqa: E402
-
-# The emulator, started with a listen backlog that does not stall concurrent clients (see the launcher).
-harness.SERVER_SCRIPT = Path(__file__).resolve().with_name("emulator_launcher.py")
-
 COLLECTIONS = ROOT / ".build" / "collections"
 COLLECTION_LINK = COLLECTIONS / "ansible_collections" / "edgeops" / "cloudflare"
-CALLBACKS = ROOT / "tests" / "integration" / "callback_plugins"
+CALLBACKS = ROOT / "tests" / "e2e" / "callback_plugins"
 ANSIBLE_BIN = Path(sys.executable).parent
 CLOUDFLARE_LIMIT = {"requests": 1200, "window_seconds": 300}
 SEED_BATCH = 1000
-A = MEMBER_ACCOUNTS[0]
 
 
 def ensure_collection_link():
+    """.build/collections/ansible_collections/edgeops/cloudflare -> this checkout, importable."""
     if not (COLLECTION_LINK.is_symlink() and COLLECTION_LINK.resolve() == ROOT):
         COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
         tmp = COLLECTION_LINK.with_name("cloudflare.tmp%d" % os.getpid())
         tmp.symlink_to(ROOT, target_is_directory=True)
         os.replace(tmp, COLLECTION_LINK)
     sys.path.insert(0, str(COLLECTIONS))
+
+
+ensure_collection_link()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from delay_proxy import DelayProxy  # noqa: E402
+
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (  # noqa: E402
+    MAIN_ACCOUNT,
+    MEMBER_ACCOUNTS,
+    TOKEN,
+    Emulator,
+)
+
+A = MEMBER_ACCOUNTS[0]
 
 
 def log(message):
@@ -553,7 +558,6 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=3, help="runs per fast scenario (slow ones run fewer)")
     parser.add_argument("--json", default=str(ROOT / ".build" / "bench" / "results.json"))
     args = parser.parse_args(argv)
-    ensure_collection_link()
     import trustme
 
     started = time.monotonic()

@@ -1,9 +1,3 @@
-"""The emulator fixtures (tests/emulator/fixtures.py) for these tests."""
+"""The emulator fixtures (tests/emulator/fixtures.py), loaded as a pytest plugin."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
-
-# Imported for pytest, which finds fixtures by their names in this module.
-from fixtures import clean_emulator, emulator  # noqa: E402,F401  # pylint: disable=unused-import
+pytest_plugins = ["ansible_collections.edgeops.cloudflare.tests.emulator.fixtures"]

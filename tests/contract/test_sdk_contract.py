@@ -33,7 +33,7 @@ from cloudflare.types.resource_sharing import (
     ResourceUpdateResponse,
 )
 
-from harness import EMAIL, KEY, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import EMAIL, KEY, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
 
 MEMBER_B, MEMBER_C, MEMBER_D = MEMBER_ACCOUNTS
 RULESET = {"resource_id": "ruleset-1", "resource_account_id": MAIN_ACCOUNT, "resource_type": "custom-ruleset",

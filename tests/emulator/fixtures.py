@@ -1,9 +1,6 @@
-"""Pytest fixtures for the emulator: one server per test run, reset per test.
+"""Pytest plugin: one emulator per test run (``emulator``), reset before each test that asks (``clean_emulator``).
 
-A suite's conftest.py puts tests/emulator on sys.path and imports both fixtures
-(see tests/emulator/conftest.py). Each importing conftest makes its own copy of
-the session fixture, so the first one started keeps the emulator in the run's
-stash and the others reuse it: one process for every suite of a run.
+Suites load it with ``pytest_plugins`` in their conftest.py (see tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
@@ -12,24 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import Emulator
-
-RUNNING_EMULATOR = pytest.StashKey[Emulator]()
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import Emulator
 
 
 @pytest.fixture(scope="session")
-def emulator(pytestconfig: pytest.Config) -> Iterator[Emulator]:
+def emulator() -> Iterator[Emulator]:
     """The running emulator, started once per run; its state is whatever tests left."""
-    stash = pytestconfig.stash
-    if RUNNING_EMULATOR in stash:
-        yield stash[RUNNING_EMULATOR]
-        return
     with Emulator() as running:
-        stash[RUNNING_EMULATOR] = running
-        try:
-            yield running
-        finally:
-            del stash[RUNNING_EMULATOR]
+        yield running
 
 
 @pytest.fixture

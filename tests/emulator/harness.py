@@ -4,7 +4,7 @@
         emulator.seed([{"name": "existing"}])
         requests.get(f"{emulator.base_url}/accounts/{MAIN_ACCOUNT}/shares", headers=emulator.auth_headers)
 
-Needs tests/emulator on sys.path (the conftests put it there); see CONTRACT.md.
+Import it as ansible_collections.edgeops.cloudflare.tests.emulator.harness; see CONTRACT.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from server import (  # the world and the default credentials are defined once, in server.py
+from ansible_collections.edgeops.cloudflare.tests.emulator.server import (  # the world and the default credentials are defined once, in server.py
     DEFAULT_EMAIL as EMAIL,
     DEFAULT_KEY as KEY,
     DEFAULT_TOKEN as TOKEN,

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness import (
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
     EMAIL,
     FOREIGN_ACCOUNT,
     FOREIGN_ORG,

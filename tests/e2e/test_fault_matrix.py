@@ -11,8 +11,8 @@ import pytest
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import converge_all, prepare
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError
 
-from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS
-from inprocess import converge_share, dumped_view, share_api
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.e2e.inprocess import converge_share, dumped_view, share_api
 
 A, B, C = MEMBER_ACCOUNTS
 D = "4e9c3b7d2f5a4b1c8d0e9f8a7b6c5d43"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS
-from test_share import RULESET, RULESET_2, resource, seed_share, share_task, writes_of
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.e2e.support import RULESET, RULESET_2, resource, seed_share, share_task, writes_of
 
 A, B, C = MEMBER_ACCOUNTS
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
-from runner import AnsibleRunner
-from test_share import RULESET, resource, seed_share, share_task, spec, writes_of
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
+from ansible_collections.edgeops.cloudflare.tests.e2e.runner import AnsibleRunner
+from ansible_collections.edgeops.cloudflare.tests.e2e.support import RULESET, resource, seed_share, share_task, spec, writes_of
 
 A, B, C = MEMBER_ACCOUNTS
 SHARE_ID = "3fd85f74b32742f1bff64a85009dda07"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
 
 A, B, C = MEMBER_ACCOUNTS
 POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"

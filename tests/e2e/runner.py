@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import KEY, MAIN_ACCOUNT, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import KEY, MAIN_ACCOUNT, TOKEN
 
 HERE = Path(__file__).resolve().parent
 ANSIBLE_BIN = Path(sys.executable).parent

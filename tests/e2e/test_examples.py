@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(path for path in (REPO_ROOT / "plugins" / "modules").glob("*.py") if path.name != "__init__.py")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
-from inprocess import converge_share, dumped_view, share_api
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.e2e.inprocess import converge_share, dumped_view, share_api
 
 ACCOUNTS = list(MEMBER_ACCOUNTS) + ["4e9c3b7d2f5a4b1c8d0e9f8a7b6c5d43", "5fad4c8e3a6b4c2d9e1f0a9b8c7d6e54"]
 RESOURCE_IDS = ["%032x" % n for n in range(0xB0, 0xB5)]

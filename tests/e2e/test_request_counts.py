@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from harness import MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER_ACCOUNTS
 
 A, B, C = MEMBER_ACCOUNTS
 HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness import MEMBER_ACCOUNTS
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER_ACCOUNTS
 
 A = MEMBER_ACCOUNTS[0]
 CREATE_DELAY = 4

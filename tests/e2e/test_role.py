@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
 
 A, B = MEMBER_ACCOUNTS[:2]
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"

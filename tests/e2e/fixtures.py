@@ -1,19 +1,16 @@
-"""Fixtures for end-to-end tests: the emulator and a runner of real ansible processes."""
+"""Pytest plugin of the end-to-end suites: ``runner``, real ansible processes against a clean emulator."""
+
+from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
-
-from fixtures import clean_emulator, emulator  # noqa: E402,F401  # pylint: disable=unused-import
-from runner import AnsibleRunner  # noqa: E402
+from ansible_collections.edgeops.cloudflare.tests.e2e.runner import AnsibleRunner
 
 
 @pytest.fixture
-def runner(tmp_path, clean_emulator, collections_path):  # noqa: F811
+def runner(tmp_path, clean_emulator, collections_path):
     """Runs ansible processes against the emulator, which is reset before each test.
 
     Afterwards, the emulator's request log is scanned for every secret the test used.

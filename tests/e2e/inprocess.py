@@ -12,7 +12,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params, share_view
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge
 
-from harness import MAIN_ACCOUNT, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, TOKEN
 
 FAST_RETRIES = RetryPolicy(max_retries=1, backoff_base=0.01)
 

@@ -20,7 +20,7 @@ import jinja2.sandbox
 import pytest
 import yaml
 
-from harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
 
 ansible_runner = pytest.importorskip(
     "ansible_runner", reason="ansible-runner is not installed (pip install -r tests/requirements/ecosystem.txt)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
 
 A, B, C = MEMBER_ACCOUNTS
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"

@@ -4,8 +4,8 @@
 
 """Converging many shares in one task: one listing, bounded concurrency, a request budget.
 
-Each share goes through exactly the code of the ``share`` module (``_share.plan_share`` and
-``_share.finish``, so the planner and client rules apply unchanged); this file only adds
+Each share goes through exactly the code of the ``share`` module (``_share.share_plan`` and
+``_share.share_result``, so the planner and client rules apply unchanged); this file only adds
 what is about many shares at once: input checks across items, the shared listing, the
 worker pool, the request budget, pruning, and the summary.
 
@@ -26,7 +26,8 @@ from ansible.module_utils.errors import UnsupportedError
 from ._client import open_url_transport, parse_retry_after
 from ._errors import CloudflareError, InputError
 from ._module import SHARE_RULES, share_options
-from ._share import ShareApi, ShareRequest, finish, is_active_sent, list_sent_shares, plan_share, share_request
+from ._api import ShareApi
+from ._share import Reads, ShareRequest, is_active_sent, list_sent_shares, share_plan, share_request, share_result
 from ._transport import KeepAliveTransport
 
 # Cloudflare allows about 1,200 requests per 5 minutes per user. The default budget leaves
@@ -245,11 +246,12 @@ def _outcome(item_fields, result=None, actions=(), error=None):
     return outcome
 
 
-def _run_one(api, request, listing, fields, lean):
+def _run_one(api, request, listing, fields, reads):
     actions = ()
     try:
-        current, actions = plan_share(api, request, listing=listing, lean=lean)
-        return _outcome(fields, finish(api, request, current, actions, lean=lean), actions)
+        planned = share_plan(api, request, listing=listing, reads=reads)
+        actions = planned.actions
+        return _outcome(fields, share_result(api, request, planned, reads=reads), actions)
     except (InputError, CloudflareError) as error:
         return _outcome(fields, actions=actions, error=error)
 
@@ -279,12 +281,12 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
     if prune:
         targets, notes = prune_plan(listing, items)
         for share in targets:
-            request = ShareRequest(None, share["id"], False, check_mode, diff=diff)
+            request = ShareRequest(name=None, share_id=share["id"], present=False, check_mode=check_mode, diff=diff)
             jobs.append((request, {"index": None, "name": share.get("name"), "share_id": share["id"],
                                    "state": "absent", "pruned": True}, None))
-    lean = not include_recipients
+    reads = Reads.FULL if include_recipients else Reads.PLANNING
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs) or 1))) as pool:
-        futures = [pool.submit(_run_one, api, request, listing, fields, lean) if error is None else None
+        futures = [pool.submit(_run_one, api, request, listing, fields, reads) if error is None else None
                    for request, fields, error in jobs]
         outcomes = []
         for future, (_request, fields, error) in zip(futures, jobs):

@@ -214,6 +214,10 @@ class CloudflareClient:
         self._guard = guard
         self.request_count = 0
 
+    def sleep(self, seconds):
+        """Wait, or less once the run is interrupted (see ``_guard``)."""
+        self._sleep(seconds)
+
     @staticmethod
     def path(*segments):
         """Join path segments, each URL-escaped so no value can reach another path."""

@@ -14,7 +14,7 @@ import os
 from ._client import CloudflareClient, RetryPolicy
 from ._errors import CloudflareError, InputError
 from ._guard import RunGuard, marker_key
-from ._planner import RESOURCE_TYPES
+from ._model import RESOURCE_TYPES
 from ._validation import (
     DEFAULT_BASE_URL,
     check_base_url,

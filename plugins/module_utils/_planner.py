@@ -4,75 +4,33 @@
 
 """The share planner: (current share, desired share) -> ordered API actions. Pure: no I/O.
 
-A *state* is the share as the API describes it (a dict of its fields) with two
-extra keys, ``recipients`` and ``resources``, holding the API's recipient and
-share-resource objects in any status; ``None`` means "no active share".
-``apply_action`` predicts the state after an action (or folds the API's answer
-into it), so check mode, diff mode and the property tests share one model.
+States are described in ``_model``; the actions, their requests and their effects are the
+table of ``_actions``. ``plan`` and its variants only decide *what* to do and in which order.
 
 Private to this collection: the interface may change without notice.
 """
 
 from __future__ import annotations
 
-import copy
-
+from ._actions import Action
 from ._errors import InputError
+from ._model import RESOURCE_TYPES, TARGET_ACCOUNT, TARGET_ORGANIZATION, active_recipients, active_resources
 from ._validation import check_hex_id, check_share_name
-
-RESOURCE_TYPES = (
-    "custom-ruleset",
-    "gateway-policy",
-    "gateway-destination-ip",
-    "gateway-block-page-settings",
-    "gateway-extended-email-matching",
-    "idp-federation-grant",
-    "trust-grant",
-)
-ACTIVE_RECIPIENT_STATUSES = frozenset(("associating", "associated"))
-ACTIVE_RESOURCE_STATUS = "active"
-ACTIVE_SHARE_STATUS = "active"
-TARGET_ACCOUNT = "account"
-TARGET_ORGANIZATION = "organization"
-
-
-class Action:
-    """One API call the planner asks for. ``kind`` names it; ``fields`` carry its arguments."""
-
-    def __init__(self, kind, **fields):
-        self.kind = kind
-        self.fields = fields
-
-    def __eq__(self, other):
-        return isinstance(other, Action) and (self.kind, self.fields) == (other.kind, other.fields)
-
-    def __repr__(self):
-        return "Action(%r, %r)" % (self.kind, self.fields)
-
-    def describe(self):
-        fields = self.fields
-        if self.kind == "create_share":
-            return "create share %r" % fields["body"]["name"]
-        if self.kind == "rename_share":
-            return "rename share to %r" % fields["name"]
-        if self.kind == "replace_recipients":
-            return "set recipient accounts to %s" % ", ".join(fields["account_ids"])
-        if self.kind in ("add_recipient", "remove_recipient"):
-            return "%s recipient account %s" % (self.kind.split("_")[0], fields["account_id"])
-        if self.kind in ("add_resource", "update_resource", "remove_resource"):
-            verb = {"add": "add", "update": "update meta of", "remove": "remove"}[self.kind.split("_")[0]]
-            return "%s resource %s" % (verb, "/".join(fields["key"]))
-        return "delete share"
 
 
 class DesiredShare:
-    """What the task asks for, validated and normalised. ``None`` in a list field means "leave alone"."""
+    """What the task asks for, validated and normalised. ``None`` in a list field means "leave alone".
 
-    def __init__(self, name, recipient_accounts, organization_id, resources, purge_recipients, purge_resources):
+    ``recipient_accounts``: sorted tuple of account ids; ``organization_id``: the organization
+    when the share targets one (``""`` for the owner's own); ``resources``: {resource key: meta,
+    None meaning "leave the meta as it is"}.
+    """
+
+    def __init__(self, *, name, recipient_accounts, organization_id, resources, purge_recipients, purge_resources):
         self.name = name
-        self.recipient_accounts = recipient_accounts  # sorted tuple of account ids, or None
-        self.organization_id = organization_id  # the org id when targeting an organization ("" = the owner's own)
-        self.resources = resources  # dict: resource key -> meta, or None
+        self.recipient_accounts = recipient_accounts
+        self.organization_id = organization_id
+        self.resources = resources
         self.purge_recipients = purge_recipients
         self.purge_resources = purge_resources
 
@@ -83,10 +41,6 @@ class DesiredShare:
         if self.recipient_accounts is not None:
             return TARGET_ACCOUNT
         return None
-
-
-def resource_key(resource):
-    return (resource["resource_type"], resource["resource_account_id"], resource["resource_id"])
 
 
 def normalize_recipients(recipients, prefix=""):
@@ -190,14 +144,6 @@ def check_absent_options(params, prefix=""):
             % (prefix, " and ".join(prefix + option for option in given), " and ".join(given)))
 
 
-def active_recipients(state):
-    return {r["account_id"]: r for r in state.get("recipients") or () if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES}
-
-
-def active_resources(state):
-    return {resource_key(r): r for r in state.get("resources") or () if r.get("status") == ACTIVE_RESOURCE_STATUS}
-
-
 def _create_body(desired):
     if desired.recipient_accounts is not None:
         recipients = [{"recipient_account_id": account} for account in desired.recipient_accounts]
@@ -292,7 +238,8 @@ def plan(current, desired):
     return actions
 
 
-def _part_of(current, recipient_accounts=None, organization_id=None, resources=None):
+def _part_of(recipient_accounts=None, organization_id=None, resources=None):
+    """A DesiredShare about one part of a share only: everything else is left alone."""
     return DesiredShare(name=None, recipient_accounts=recipient_accounts, organization_id=organization_id,
                         resources=resources, purge_recipients=False, purge_resources=False)
 
@@ -301,8 +248,8 @@ def plan_recipient(current, account_id, organization_id, present):
     """Actions for one recipient of an existing share; the other recipients are never touched."""
     accounts = None if account_id is None else (account_id,)
     if present:
-        return plan(current, _part_of(current, accounts, organization_id))
-    _check_target(current, _part_of(current, accounts, organization_id))
+        return plan(current, _part_of(accounts, organization_id))
+    _check_target(current, _part_of(accounts, organization_id))
     if account_id is None:
         raise InputError("Share %s is shared with the whole organization; that recipient cannot be removed on its own. "
                          "Delete the share instead (edgeops.cloudflare.share with state=absent)." % current.get("id"))
@@ -313,143 +260,10 @@ def plan_recipient(current, account_id, organization_id, present):
 def plan_resource(current, key, meta, present):
     """Actions for one resource of an existing share (``meta`` None: leave it as it is); others are never touched."""
     if present:
-        return plan(current, _part_of(current, resources={key: meta}))
+        return plan(current, _part_of(resources={key: meta}))
     resource = active_resources(current).get(key)
     return [Action("remove_resource", key=key, share_resource_id=resource["id"])] if resource else []
 
 
-def recipient_picker(account_id):
-    """pick(state) -> the recipient's record: the active one, else the latest one, else {}.
-
-    ``account_id`` None picks the organization an organization share targets.
-    """
-    def pick(state):
-        if account_id is None:
-            targets_org = state.get("status") == ACTIVE_SHARE_STATUS and state.get("target_type") == TARGET_ORGANIZATION
-            return {"organization_id": state.get("organization_id")} if targets_org else {}
-        records = [r for r in state.get("recipients") or () if r.get("account_id") == account_id]
-        active = [r for r in records if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES]
-        return (active or records or [{}])[-1]
-    return pick
-
-
-def resource_picker(key):
-    """pick(state) -> the resource's record: the active one, else the latest one, else {}."""
-    def pick(state):
-        records = [r for r in state.get("resources") or () if resource_key(r) == key]
-        active = [r for r in records if r.get("status") == ACTIVE_RESOURCE_STATUS]
-        return (active or records or [{}])[-1]
-    return pick
-
-
 def plan_delete(current):
     return [] if current is None else [Action("delete_share")]
-
-
-def _replace_by_id(items, new_item):
-    """Replace the item with ``new_item``'s id in place, or append ``new_item`` when it is new."""
-    new_id = new_item.get("id")
-    if new_id is not None and any(item.get("id") == new_id for item in items):
-        return [new_item if item.get("id") == new_id else item for item in items]
-    return items + [new_item]
-
-
-def _find_by_id(items, item_id):
-    return next(item for item in items if item.get("id") == item_id)
-
-
-def _recipient(account_id, status):
-    return {"id": None, "account_id": account_id, "association_status": status}
-
-
-def apply_action(state, action, owner_account_id, answer=None):
-    """Return the state after ``action``: from the API's ``answer`` when given, else predicted."""
-    kind, fields = action.kind, action.fields
-    if kind == "create_share":
-        return _created_state(fields["body"], owner_account_id, answer)
-    state = copy.deepcopy(state)
-    recipients, resources = state.get("recipients") or [], state.get("resources") or []
-    if kind in ("rename_share", "delete_share"):
-        update = answer or ({"name": fields["name"]} if kind == "rename_share" else {"status": "deleting"})
-        state.update({k: v for k, v in update.items() if k not in ("recipients", "resources")})
-    elif kind == "replace_recipients":
-        state["recipients"] = answer if answer is not None else _predict_replace(recipients, fields["account_ids"])
-    elif kind == "add_recipient":
-        state["recipients"] = _replace_by_id(recipients, answer or _recipient(fields["account_id"], "associating"))
-    elif kind == "remove_recipient":
-        predicted = dict(_find_by_id(recipients, fields["recipient_id"]), association_status="disassociating")
-        state["recipients"] = _replace_by_id(recipients, answer or predicted)
-    elif kind == "add_resource":
-        predicted = dict(key_to_resource(fields["key"]), id=None, meta=fields["meta"], status=ACTIVE_RESOURCE_STATUS)
-        state["resources"] = _replace_by_id(resources, answer or predicted)
-    else:
-        existing = _find_by_id(resources, fields["share_resource_id"])
-        predicted = dict(existing, meta=fields["meta"]) if kind == "update_resource" else dict(existing, status="deleting")
-        state["resources"] = _replace_by_id(resources, answer or predicted)
-    return state
-
-
-def key_to_resource(key):
-    return {"resource_type": key[0], "resource_account_id": key[1], "resource_id": key[2]}
-
-
-def _predict_replace(current_recipients, account_ids):
-    wanted = set(account_ids)
-    recipients = []
-    for recipient in current_recipients:
-        recipient = dict(recipient)
-        if recipient.get("association_status") in ACTIVE_RECIPIENT_STATUSES and recipient["account_id"] not in wanted:
-            recipient["association_status"] = "disassociating"
-        recipients.append(recipient)
-    present = set(active_recipients({"recipients": recipients}))
-    recipients.extend(_recipient(account, "associating") for account in sorted(wanted - present))
-    return recipients
-
-
-def _created_state(body, owner_account_id, answer):
-    """The new share: the API's answer, completed from the request where the answer leaves something out.
-
-    The request says which resources were created (the API promises them in an answer only when
-    asked with ``include_resources``), and which accounts were asked for; an organization share's
-    recipients come from the organization's membership, so they stay unknown (no key) until read.
-    """
-    organization = [r.get("organization_id") for r in body["recipients"] if "recipient_account_id" not in r]
-    predicted = {
-        "id": None,
-        "name": body["name"],
-        "account_id": owner_account_id,
-        "kind": "sent",
-        "status": ACTIVE_SHARE_STATUS,
-        "target_type": TARGET_ORGANIZATION if organization else TARGET_ACCOUNT,
-        "organization_id": organization[0] if organization else None,
-        "resources": [dict(r, id=None, status=ACTIVE_RESOURCE_STATUS) for r in body["resources"]],
-    }
-    if not organization:
-        predicted["recipients"] = [_recipient(r["recipient_account_id"], "associating") for r in body["recipients"]]
-    if answer is None:
-        return predicted
-    state = dict(answer)
-    for key in ("resources", "recipients"):
-        if key not in state and key in predicted:
-            state[key] = predicted[key]
-    return state
-
-
-def apply_plan(state, actions, owner_account_id):
-    for action in actions:
-        state = apply_action(state, action, owner_account_id)
-    return state
-
-
-def share_view(state):
-    """The normalised view shown in diff mode: name, target, sorted recipients, sorted resources."""
-    if not state or state.get("status") != ACTIVE_SHARE_STATUS:
-        return {}
-    if state.get("target_type") == TARGET_ORGANIZATION:
-        recipients = [{"organization_id": state.get("organization_id") or "(owner's organization)"}]
-    else:
-        recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
-    resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
-                 for key, resource in sorted(active_resources(state).items())]
-    return {"name": state.get("name"), "target_type": state.get("target_type"),
-            "recipients": recipients, "resources": resources}

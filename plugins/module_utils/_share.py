@@ -2,88 +2,70 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Share service: the Resource Sharing endpoints, share lookup, plan execution and waiting.
+"""Converging one share: the request, the lookup, the plan, its execution, the result.
+
+The pipeline of a task, each step named by what it gives: ``share_request`` (the validated
+request), ``share_plan`` (the share as it is, and the actions), ``share_result`` (the actions
+run, or predicted in check mode, then waited for; the module result). ``converge`` chains them.
 
 Private to this collection: the interface may change without notice.
 """
 
 from __future__ import annotations
 
-import time
-
+from ._actions import apply_action, apply_plan
 from ._errors import CloudflareError, InputError
-from ._planner import (
-    ACTIVE_SHARE_STATUS,
-    TARGET_ORGANIZATION,
-    apply_action,
-    apply_plan,
-    check_absent_options,
-    desired_from_params,
-    key_to_resource,
-    plan,
-    plan_delete,
-    share_view,
-)
+from ._model import ACTIVE_SHARE_STATUS, TARGET_ORGANIZATION, share_view
+from ._planner import check_absent_options, desired_from_params, plan, plan_delete
 from ._validation import check_hex_id, check_share_name, check_wait_timeout
+from ._wait import wait_for_deleting, wait_for_deletion, wait_for_recipients
 
-POLL_FIRST_DELAY = 0.5
-POLL_MAX_DELAY = 5.0
-PENDING_RECIPIENT_STATUSES = frozenset(("associating", "disassociating"))
+RECIPIENT_COUNT_FIELDS = ("associated_recipient_count", "associating_recipient_count",
+                          "disassociated_recipient_count", "disassociating_recipient_count")
 
 
-class ShareApi:
-    """The Resource Sharing endpoints of one account."""
+class Reads:
+    """How much a converge reads beyond what planning needs.
 
-    def __init__(self, client, account_id):
-        self.client = client
-        self.account_id = account_id
+    ``FULL`` (the ``share`` module): the recipients are always read, to be returned, and read
+    back after a create or a replacement of the list. ``PLANNING`` (the bulk module): only what
+    the plan needs, or a diff shows; predicted recipients are returned after a create or a
+    replacement.
+    """
 
-    def _path(self, *segments):
-        return self.client.path("accounts", self.account_id, "shares", *segments)
+    FULL = "full"
+    PLANNING = "planning"
 
-    def get_share(self, share_id):
-        """The share with its resources, or None when the API does not know it."""
-        try:
-            return self.client.get(self._path(share_id), {"include_resources": "true"})
-        except CloudflareError as error:
-            if error.status == 404:
-                return None
-            raise
 
-    def list_shares(self, **filters):
-        return self.client.list_all(self._path(), filters)
+class ShareRequest:
+    """What a task asks for: which share, whether it should exist (and as ``desired``), and how to run.
 
-    def list_organization_shares(self, organization_id, **filters):
-        return self.client.list_all(self.client.path("organizations", organization_id, "shares"), filters)
+    ``desired`` is the DesiredShare of the ``share`` module; the part modules leave it None.
+    ``wait_accounts`` limits ``wait`` to some recipients (None: all of them). ``diff``: the task
+    shows a diff, so a deletion reads the recipients it shows as "before".
+    ``allow_duplicate_name``: a rename may give the share a name another active share has.
+    """
 
-    def list_recipients(self, share_id):
-        return self.client.list_all(self._path(share_id, "recipients"))
+    def __init__(self, *, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0,
+                 wait_accounts=None, diff=False, allow_duplicate_name=False):
+        self.name = name
+        self.share_id = share_id
+        self.present = present
+        self.check_mode = check_mode
+        self.desired = desired
+        self.wait = wait
+        self.wait_timeout = wait_timeout
+        self.wait_accounts = wait_accounts
+        self.diff = diff
+        self.allow_duplicate_name = allow_duplicate_name
 
-    def perform(self, share_id, action):
-        """Send the request for one planner action; return the API's answer (None for a 204)."""
-        fields = action.fields
-        request = self.client.request
-        if action.kind == "create_share":
-            answer = request("POST", self._path(), body=fields["body"])
-        elif action.kind == "rename_share":
-            answer = request("PUT", self._path(share_id), body={"name": fields["name"]})
-        elif action.kind == "delete_share":
-            answer = request("DELETE", self._path(share_id))
-        elif action.kind == "replace_recipients":
-            body = [{"recipient_account_id": account} for account in fields["account_ids"]]
-            answer = request("PUT", self._path(share_id, "recipients"), body=body)
-        elif action.kind == "add_recipient":
-            answer = request("POST", self._path(share_id, "recipients"), body={"recipient_account_id": fields["account_id"]})
-        elif action.kind == "remove_recipient":
-            answer = request("DELETE", self._path(share_id, "recipients", fields["recipient_id"]))
-        elif action.kind == "add_resource":
-            body = dict(key_to_resource(fields["key"]), meta=fields["meta"])
-            answer = request("POST", self._path(share_id, "resources"), body=body)
-        elif action.kind == "update_resource":
-            answer = request("PUT", self._path(share_id, "resources", fields["share_resource_id"]), body={"meta": fields["meta"]})
-        else:
-            answer = request("DELETE", self._path(share_id, "resources", fields["share_resource_id"]))
-        return answer.get("result")
+
+class SharePlan:
+    """The share as it is (None: no active share) and the actions that converge it."""
+
+    def __init__(self, *, current, actions):
+        self.current = current
+        self.actions = actions
 
 
 class PartialFailure(CloudflareError):
@@ -94,8 +76,27 @@ class PartialFailure(CloudflareError):
         self.result = result
 
 
-RECIPIENT_COUNT_FIELDS = ("associated_recipient_count", "associating_recipient_count",
-                          "disassociated_recipient_count", "disassociating_recipient_count")
+def share_request(params, owner_account_id, check_mode, diff=False, prefix=""):
+    """The ShareRequest of the ``share`` module's options (or of one ``shares`` item, named by ``prefix``).
+
+    Checks everything that needs no request: ids, the name, recipients, resources, and options that
+    contradict ``state``.
+    """
+    share_id = None if params.get("share_id") is None else check_hex_id(prefix + "share_id", params["share_id"])
+    check_share_name(prefix + "name", params.get("name"))
+    check_wait_timeout(params, prefix)
+    present = params.get("state", "present") == "present"
+    if present:
+        desired = desired_from_params(params, owner_account_id, prefix)
+    else:
+        check_absent_options(params, prefix)
+        desired = None
+    return ShareRequest(name=params.get("name"), share_id=share_id, present=present, check_mode=check_mode,
+                        desired=desired, wait=params.get("wait"), wait_timeout=params.get("wait_timeout"), diff=diff,
+                        allow_duplicate_name=params.get("allow_duplicate_name", False))
+
+
+# --- lookup -------------------------------------------------------------------------------------------------
 
 
 def share_facts(state):
@@ -105,9 +106,7 @@ def share_facts(state):
 
 
 def with_recipients(api, share):
-    state = dict(share)
-    state["recipients"] = api.list_recipients(share["id"])
-    return state
+    return dict(share, recipients=api.list_recipients(share["id"]))
 
 
 def list_sent_shares(api):
@@ -147,7 +146,48 @@ def find_share(api, name=None, share_id=None, include_recipients=True, listing=N
     return with_recipients(api, matches[0]) if include_recipients else dict(matches[0])
 
 
-def execute(api, state, actions, owner_account_id, read_back=True):
+# --- plan ---------------------------------------------------------------------------------------------------
+
+
+def share_plan(api, request, listing=None, reads=Reads.FULL):
+    """The SharePlan of a request: the share found (by id or name) and the actions that converge it.
+
+    ``listing``: see ``find_share``. With ``Reads.PLANNING``, the recipients are read only when
+    the plan needs them (the request manages account recipients) or the diff shows them.
+    """
+    if request.present:
+        read_recipients = reads == Reads.FULL or request.desired.recipient_accounts is not None
+    else:
+        read_recipients = reads == Reads.FULL or request.diff
+    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
+                         listing=listing)
+    if not request.present:
+        return SharePlan(current=current, actions=plan_delete(current))
+    if current is None and request.share_id:
+        raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
+                         % (request.share_id, api.account_id))
+    actions = plan(current, request.desired)
+    if any(action.kind == "rename_share" for action in actions) and not request.allow_duplicate_name:
+        _refuse_duplicate_name(api, current, request.desired.name, listing)
+    return SharePlan(current=current, actions=actions)
+
+
+def _refuse_duplicate_name(api, current, name, listing):
+    """A rename must not give the share a name another active sent share has: later lookups by name would fail."""
+    shares = list_sent_shares(api) if listing is None else listing
+    others = sorted(share["id"] for share in shares
+                    if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id"))
+    if others:
+        raise InputError(
+            "Renaming share %s to %r would give it the name of the active share %s; names are not unique in "
+            "Cloudflare, so later lookups by that name would fail. Pick another name, delete the other share, or set "
+            "allow_duplicate_name=true." % (current.get("id"), name, ", ".join(others)))
+
+
+# --- execution and result -----------------------------------------------------------------------------------
+
+
+def execute(api, state, actions, read_back=True):
     """Run the actions in order, folding each answer into the state. On an API error, say what was and was not done.
 
     ``read_back``: after a create or a recipients replace (whose answers do not list the recipients),
@@ -158,7 +198,7 @@ def execute(api, state, actions, owner_account_id, read_back=True):
             answer = api.perform(state["id"] if state else None, action)
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, index)
-        state = apply_action(state, action, owner_account_id, answer)
+        state = apply_action(state, action, api.account_id, answer)
     if read_back and any(action.kind in ("create_share", "replace_recipients") for action in actions):
         try:
             state = with_recipients(api, state)
@@ -177,127 +217,12 @@ def _partial_failure(error, state, actions, failed_at):
     return PartialFailure(message, error, {"changed": bool(done), "share": state or {}})
 
 
-def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=time.sleep):
-    """Poll ``check()`` (returns (done, value)) with growing delays until done or ``timeout`` seconds pass."""
-    deadline = clock() + timeout
-    delay = POLL_FIRST_DELAY
-    done, value = check()
-    while not done:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise TimeoutError("gave up after wait_timeout=%s s: %s" % (timeout, describe_pending(value)))
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, POLL_MAX_DELAY)
-        done, value = check()
-    return value
-
-
-def pending_recipients(state, accounts=None):
-    return ["%s (%s)" % (r.get("account_id"), r.get("association_status"))
-            for r in state.get("recipients") or ()
-            if r.get("association_status") in PENDING_RECIPIENT_STATUSES and (accounts is None or r.get("account_id") in accounts)]
-
-
-def wait_for_recipients(api, state, timeout, accounts=None):
-    """Poll until no recipient (of ``accounts``, or of the share) is associating or disassociating."""
-    def check():
-        latest = with_recipients(api, state)
-        return not pending_recipients(latest, accounts), latest
-    return wait_until(check, timeout, lambda latest: "recipients still pending: " + ", ".join(pending_recipients(latest, accounts)))
-
-
-def wait_for_deletion(api, state, timeout):
-    def check():
-        share = api.get_share(state["id"])
-        return share is None or share.get("status") == "deleted", dict(state, **(share or {"status": "deleted"}))
-    return wait_until(check, timeout, lambda latest: "share %s is still %s" % (state["id"], latest.get("status")))
-
-
-class ShareRequest:
-    """What a task asks for: which share, whether its subject should exist, and how to run.
-
-    ``desired`` is the DesiredShare of the ``share`` module; the part modules leave it None.
-    ``wait_accounts`` limits ``wait`` to some recipients (None: all of them). ``diff``: the task
-    shows a diff, so a deletion reads the recipients it shows as "before".
-    ``allow_duplicate_name``: a rename may give the share a name another active share has.
-    """
-
-    def __init__(self, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0, wait_accounts=None,
-                 diff=False, allow_duplicate_name=False):
-        self.name = name
-        self.share_id = share_id
-        self.present = present
-        self.check_mode = check_mode
-        self.desired = desired
-        self.wait = wait
-        self.wait_timeout = wait_timeout
-        self.wait_accounts = wait_accounts
-        self.diff = diff
-        self.allow_duplicate_name = allow_duplicate_name
-
-
-def share_request(params, owner_account_id, check_mode, diff=False, prefix=""):
-    """The ShareRequest of the ``share`` module's options (or of one ``shares`` item, named by ``prefix``).
-
-    Checks everything that needs no request: ids, the name, recipients, resources, and options that
-    contradict ``state``.
-    """
-    share_id = None if params.get("share_id") is None else check_hex_id(prefix + "share_id", params["share_id"])
-    check_share_name(prefix + "name", params.get("name"))
-    check_wait_timeout(params, prefix)
-    present = params.get("state", "present") == "present"
-    if present:
-        desired = desired_from_params(params, owner_account_id, prefix)
-    else:
-        check_absent_options(params, prefix)
-        desired = None
-    return ShareRequest(params.get("name"), share_id, present, check_mode, desired=desired, wait=params.get("wait"),
-                        wait_timeout=params.get("wait_timeout"), diff=diff,
-                        allow_duplicate_name=params.get("allow_duplicate_name", False))
-
-
-def apply_actions(api, request, current, actions, read_back=True):
-    """Predict (check mode) or perform the actions, then wait if asked; return the final state."""
+def final_state(api, request, current, actions, read_back=True):
+    """The state after the actions: predicted (check mode), or from running them and waiting if asked."""
     if request.check_mode:
         return apply_plan(current, actions, api.account_id)
-    final = execute(api, current, actions, api.account_id, read_back=read_back)
-    return _wait(api, request, final, changed=bool(actions))
-
-
-def plan_share(api, request, listing=None, lean=False):
-    """Find the share and plan the request: returns (current state, actions).
-
-    ``listing``: see ``find_share``. ``lean`` (the bulk module): read the recipients only when the
-    plan needs them (the request manages account recipients) or the diff shows them, not just to
-    return them.
-    """
-    if request.present:
-        read_recipients = not (lean and request.desired.recipient_accounts is None)
-    else:
-        read_recipients = request.diff or not lean
-    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
-                         listing=listing)
-    if not request.present:
-        return current, plan_delete(current)
-    if current is None and request.share_id:
-        raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
-                         % (request.share_id, api.account_id))
-    actions = plan(current, request.desired)
-    if any(action.kind == "rename_share" for action in actions) and not request.allow_duplicate_name:
-        _refuse_duplicate_name(api, current, request.desired.name, listing)
-    return current, actions
-
-
-def _refuse_duplicate_name(api, current, name, listing):
-    """A rename must not give the share a name another active sent share has: later lookups by name would fail."""
-    shares = list_sent_shares(api) if listing is None else listing
-    others = sorted(share["id"] for share in shares
-                    if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id"))
-    if others:
-        raise InputError(
-            "Renaming share %s to %r would give it the name of the active share %s; names are not unique in "
-            "Cloudflare, so later lookups by that name would fail. Pick another name, delete the other share, or set "
-            "allow_duplicate_name=true." % (current.get("id"), name, ", ".join(others)))
+    state = execute(api, current, actions, read_back=read_back)
+    return _waited(api, request, state, changed=bool(actions))
 
 
 def _view(state, recipients_known):
@@ -307,13 +232,11 @@ def _view(state, recipients_known):
     return view
 
 
-def finish(api, request, current, actions, lean=False):
-    """Run (or, in check mode, predict) the planned actions; return the module result (changed, share, diff).
-
-    ``lean``: no read-back of the recipients after a create or a recipients replace (see ``execute``).
-    """
-    final = apply_actions(api, request, current, actions, read_back=not lean)
-    recipients_known = not lean or current is None or "recipients" in current
+def share_result(api, request, planned, reads=Reads.FULL):
+    """The module result (changed, share, diff) of running (or, in check mode, predicting) the plan."""
+    current, actions = planned.current, planned.actions
+    final = final_state(api, request, current, actions, read_back=reads == Reads.FULL)
+    recipients_known = reads == Reads.FULL or current is None or "recipients" in current
     return {
         "changed": bool(actions),
         "share": share_facts(final),
@@ -321,10 +244,9 @@ def finish(api, request, current, actions, lean=False):
     }
 
 
-def converge(api, request, listing=None, lean=False):
+def converge(api, request, listing=None, reads=Reads.FULL):
     """Bring one share to the requested state. Returns the module result (changed, share, diff)."""
-    current, actions = plan_share(api, request, listing=listing, lean=lean)
-    return finish(api, request, current, actions, lean=lean)
+    return share_result(api, request, share_plan(api, request, listing=listing, reads=reads), reads=reads)
 
 
 def converge_part(api, request, plan_part, pick, part):
@@ -341,7 +263,7 @@ def converge_part(api, request, plan_part, pick, part):
     actions = plan_part(current)
     before = pick(current)
     try:
-        final = apply_actions(api, request, current, actions)
+        final = final_state(api, request, current, actions)
     except PartialFailure as failure:
         latest = failure.result.get("share") or current
         failure.result = {"changed": failure.result.get("changed", False), "share_id": current["id"], part: pick(latest)}
@@ -350,12 +272,13 @@ def converge_part(api, request, plan_part, pick, part):
     return {"changed": bool(actions), "share_id": current["id"], part: after, "diff": {"before": before, "after": after}}
 
 
-def _wait(api, request, state, changed):
+def _waited(api, request, state, changed):
+    """The state once what ``wait`` asks for has settled (the state itself without ``wait``)."""
     if not request.wait:
         return state
     try:
         if not state:
-            return _wait_for_deleting(api, request)
+            return {} if request.present else wait_for_deleting(api, request.share_id, request.name, request.wait_timeout)
         if request.present or request.wait_accounts is not None:
             return wait_for_recipients(api, state, request.wait_timeout, request.wait_accounts)
         return wait_for_deletion(api, state, request.wait_timeout)
@@ -363,19 +286,3 @@ def _wait(api, request, state, changed):
         label = state.get("id") if state else request.share_id or repr(request.name)
         raise PartialFailure("Share %s: %s" % (label, error), CloudflareError(str(error)),
                              {"changed": changed, "share": state or {}})
-
-
-def _wait_for_deleting(api, request):
-    """``state=absent`` with ``wait`` and no active share: wait for the share(s) of that id or name still deleting."""
-    if request.present:
-        return {}
-    if request.share_id:
-        share = api.get_share(request.share_id)
-        deleting = [share] if share and share.get("status") == "deleting" else []
-    else:
-        deleting = [share for share in api.list_shares(kind="sent", status="deleting")
-                    if share.get("name") == request.name]
-    state = {}
-    for share in deleting:
-        state = wait_for_deletion(api, share, request.wait_timeout)
-    return state

@@ -15,7 +15,7 @@ Request cost (what the integration tests pin down):
 from __future__ import annotations
 
 from ._errors import CloudflareError, InputError
-from ._share import ShareApi
+from ._api import ShareApi
 
 # Options passed to the list endpoints as they are (the API's own filters).
 API_FILTERS = ("kind", "status", "target_type", "resource_types")

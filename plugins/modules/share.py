@@ -315,7 +315,8 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     run_module,
     share_options,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, converge, share_request
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._api import ShareApi
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import converge, share_request
 
 
 def argument_spec():

@@ -292,7 +292,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     common_argument_spec,
     run_module,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import RESOURCE_TYPES
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import RESOURCE_TYPES
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share_info import (
     InfoQuery,
     filters_from_params,

@@ -118,8 +118,10 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     run_module,
     share_part_argument_spec,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import plan_recipient, recipient_picker
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge_part
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._api import ShareApi
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import recipient_picker
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import plan_recipient
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareRequest, converge_part
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._validation import (
     check_share_name,
     check_wait_timeout,
@@ -149,8 +151,9 @@ def run(module, connection, guard):
     check_wait_timeout(params)
     present = params["state"] == "present"
     api = ShareApi(connection.client(guard=guard), account_id)
-    request = ShareRequest(params["share_name"], share_id, present, module.check_mode, wait=params["wait"],
-                           wait_timeout=params["wait_timeout"], wait_accounts=None if recipient is None else {recipient})
+    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=module.check_mode,
+                           wait=params["wait"], wait_timeout=params["wait_timeout"],
+                           wait_accounts=None if recipient is None else {recipient})
     result = converge_part(api, request, lambda share: plan_recipient(share, recipient, organization, present),
                            recipient_picker(recipient), "recipient")
     if not module._diff:

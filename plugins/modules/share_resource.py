@@ -133,13 +133,10 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import 
     run_module,
     share_part_argument_spec,
 )
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
-    RESOURCE_TYPES,
-    check_resource_fields,
-    plan_resource,
-    resource_picker,
-)
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge_part
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._api import ShareApi
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import RESOURCE_TYPES, resource_picker
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import check_resource_fields, plan_resource
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareRequest, converge_part
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._validation import check_share_name, optional_hex_id
 
 
@@ -163,7 +160,7 @@ def run(module, connection, guard):
     key = check_resource_fields(params, "", account_id)
     present = params["state"] == "present"
     api = ShareApi(connection.client(guard=guard), account_id)
-    request = ShareRequest(params["share_name"], share_id, present, module.check_mode)
+    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=module.check_mode)
     result = converge_part(api, request, lambda share: plan_resource(share, key, params["meta"], present),
                            resource_picker(key), "resource")
     if not module._diff:

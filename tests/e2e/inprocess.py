@@ -9,8 +9,10 @@ module wrapper.
 from __future__ import annotations
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import CloudflareClient, RetryPolicy
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params, share_view
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareApi, ShareRequest, converge
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._api import ShareApi
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import share_view
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareRequest, converge
 
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, TOKEN
 
@@ -26,7 +28,7 @@ def share_api(emulator, timeout=2.0, retry_policy=FAST_RETRIES):
 def converge_share(api, params, share_id=None, check_mode=False):
     """What the ``share`` module does with these options (state present); returns its result dict."""
     desired = desired_from_params(params, MAIN_ACCOUNT)
-    request = ShareRequest(params.get("name"), share_id, True, check_mode, desired=desired)
+    request = ShareRequest(name=params.get("name"), share_id=share_id, present=True, check_mode=check_mode, desired=desired)
     return converge(api, request)
 
 

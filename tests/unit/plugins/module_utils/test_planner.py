@@ -7,18 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import InputError
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._actions import ACTION_KINDS, Action, apply_action, apply_plan
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import (
     RESOURCE_TYPES,
-    Action,
     active_recipients,
     active_resources,
-    apply_action,
-    apply_plan,
+    share_view,
+)
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import (
     check_absent_options,
     desired_from_params,
     plan,
     plan_delete,
-    share_view,
 )
 
 OWNER = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -307,3 +307,25 @@ def test_plan_converges_in_one_step_and_never_exposes(current, wanted_params):
             assert set(keys) == set(wanted.resources)
     else:
         assert view["resources"] == before["resources"]
+
+
+def test_every_action_kind_has_its_request_and_an_unknown_kind_is_an_error():
+    key = ("custom-ruleset", OWNER, RULESET)
+    requests = [
+        (Action("create_share", body={"name": "n"}), ("POST", (), {"name": "n"})),
+        (Action("rename_share", name="n"), ("PUT", ("S",), {"name": "n"})),
+        (Action("delete_share"), ("DELETE", ("S",), None)),
+        (Action("replace_recipients", account_ids=["a"]), ("PUT", ("S", "recipients"), [{"recipient_account_id": "a"}])),
+        (Action("add_recipient", account_id="a"), ("POST", ("S", "recipients"), {"recipient_account_id": "a"})),
+        (Action("remove_recipient", recipient_id="r", account_id="a"), ("DELETE", ("S", "recipients", "r"), None)),
+        (Action("add_resource", key=key, meta={}), ("POST", ("S", "resources"), dict(
+            resource_type="custom-ruleset", resource_account_id=OWNER, resource_id=RULESET, meta={}))),
+        (Action("update_resource", key=key, share_resource_id="x", meta={"a": 1}), ("PUT", ("S", "resources", "x"), {"meta": {"a": 1}})),
+        (Action("remove_resource", key=key, share_resource_id="x"), ("DELETE", ("S", "resources", "x"), None)),
+    ]
+    assert sorted(action.kind for action, _request in requests) == sorted(ACTION_KINDS)
+    for action, expected in requests:
+        assert action.request("S") == expected, action
+        assert action.describe()
+    with pytest.raises(ValueError, match="unknown action kind 'drop_share'"):
+        Action("drop_share")

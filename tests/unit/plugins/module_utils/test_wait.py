@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import wait_until
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._wait import wait_until
 
 
 def test_checks_at_once_then_after_waits_of_half_a_second_doubling_to_five():

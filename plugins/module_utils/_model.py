@@ -1,0 +1,88 @@
+# Copyright (c) 2026, edgeops.cloudflare contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What the API's share objects look like to the collection: statuses, identities, pickers, the diff view. Pure.
+
+A *state* is a share as the API describes it (a dict of its fields) with two extra keys,
+``recipients`` and ``resources``, holding the API's recipient and share-resource objects in
+any status; ``None`` or ``{}`` means "no active share".
+
+Private to this collection: the interface may change without notice.
+"""
+
+from __future__ import annotations
+
+RESOURCE_TYPES = (
+    "custom-ruleset",
+    "gateway-policy",
+    "gateway-destination-ip",
+    "gateway-block-page-settings",
+    "gateway-extended-email-matching",
+    "idp-federation-grant",
+    "trust-grant",
+)
+ACTIVE_RECIPIENT_STATUSES = frozenset(("associating", "associated"))
+PENDING_RECIPIENT_STATUSES = frozenset(("associating", "disassociating"))
+ACTIVE_RESOURCE_STATUS = "active"
+ACTIVE_SHARE_STATUS = "active"
+TARGET_ACCOUNT = "account"
+TARGET_ORGANIZATION = "organization"
+
+
+def resource_key(resource):
+    """A share resource's identity: (resource_type, resource_account_id, resource_id)."""
+    return (resource["resource_type"], resource["resource_account_id"], resource["resource_id"])
+
+
+def key_to_resource(key):
+    return {"resource_type": key[0], "resource_account_id": key[1], "resource_id": key[2]}
+
+
+def active_recipients(state):
+    """{account id: recipient} of the recipients that count as present (associating or associated)."""
+    return {r["account_id"]: r for r in (state or {}).get("recipients") or ()
+            if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES}
+
+
+def active_resources(state):
+    """{resource key: share resource} of the resources that count as present (active)."""
+    return {resource_key(r): r for r in (state or {}).get("resources") or () if r.get("status") == ACTIVE_RESOURCE_STATUS}
+
+
+def recipient_picker(account_id):
+    """pick(state) -> the recipient's record: the active one, else the latest one, else {}.
+
+    ``account_id`` None picks the organization an organization share targets.
+    """
+    def pick(state):
+        if account_id is None:
+            targets_org = state.get("status") == ACTIVE_SHARE_STATUS and state.get("target_type") == TARGET_ORGANIZATION
+            return {"organization_id": state.get("organization_id")} if targets_org else {}
+        records = [r for r in state.get("recipients") or () if r.get("account_id") == account_id]
+        active = [r for r in records if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES]
+        return (active or records or [{}])[-1]
+    return pick
+
+
+def resource_picker(key):
+    """pick(state) -> the resource's record: the active one, else the latest one, else {}."""
+    def pick(state):
+        records = [r for r in state.get("resources") or () if resource_key(r) == key]
+        active = [r for r in records if r.get("status") == ACTIVE_RESOURCE_STATUS]
+        return (active or records or [{}])[-1]
+    return pick
+
+
+def share_view(state):
+    """The normalised view shown in diff mode: name, target, sorted recipients, sorted resources."""
+    if not state or state.get("status") != ACTIVE_SHARE_STATUS:
+        return {}
+    if state.get("target_type") == TARGET_ORGANIZATION:
+        recipients = [{"organization_id": state.get("organization_id") or "(owner's organization)"}]
+    else:
+        recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
+    resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
+                 for key, resource in sorted(active_resources(state).items())]
+    return {"name": state.get("name"), "target_type": state.get("target_type"),
+            "recipients": recipients, "resources": resources}

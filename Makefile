@@ -68,7 +68,7 @@ row_python = $(shell awk -v r='$(1)' '!/^[[:space:]]*\#/ && $$1 == r {print $$2}
 # - the AWX runner and execution-environment tests need ansible-runner/ansible-builder
 #   (ecosystem.txt), which the row venvs do not hold.
 # The SDK contract test (make contract) is primary-only too: it needs the cloudflare SDK.
-PRIMARY_ONLY := tests/e2e/test_fault_matrix.py tests/e2e/test_convergence_property.py \
+PRIMARY_ONLY := tests/e2e/test_fault_matrix.py tests/e2e/test_convergence_property.py tests/e2e/test_export_property.py \
                 tests/e2e/test_awx_runner.py tests/e2e/test_execution_environment.py
 ROW_INTEGRATION_ARGS := $(addprefix --ignore=,$(PRIMARY_ONLY))
 

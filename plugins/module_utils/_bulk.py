@@ -36,6 +36,9 @@ from ._transport import KeepAliveTransport
 DEFAULT_BUDGET_REQUESTS = 1100
 DEFAULT_BUDGET_WINDOW = 300
 DEFAULT_CONCURRENCY = 4
+# prune deletes at most this many shares in one task unless max_prune says otherwise (0: no limit).
+DEFAULT_MAX_PRUNE = 10
+CHANGE_KINDS = (("create_share", "create"), ("delete_share", "delete"))
 MAX_CONCURRENCY = 32
 # Pause after a 429 that carries no usable Retry-After.
 DEFAULT_429_PAUSE = 1.0
@@ -143,21 +146,23 @@ def validated_item(index, raw):
 
 
 def check_distinct(items_params):
-    """The clashes between items that name the same share: they would race, and one would undo the other."""
+    """The clashes between items that name the same share: they would race, and one would undo the other.
+
+    An item is its ``share_id`` when it has one (its ``name`` is then what the share is called, which two
+    shares may share), else its ``name``.
+    """
     seen = {}
     clashes = {}
     for index, params in enumerate(items_params):
-        for key in ("name", "share_id"):
-            value = params.get(key)
-            if value is None:
-                continue
-            if (key, value) in seen:
-                message = "shares[%d] and shares[%d] both have %s %r; merge them into one item" % (
-                    seen[(key, value)], index, key, value)
-                clashes.setdefault(seen[(key, value)], message)
-                clashes.setdefault(index, message)
-            else:
-                seen[(key, value)] = index
+        key = ("share_id", params["share_id"]) if params.get("share_id") is not None else ("name", params.get("name"))
+        if key[1] is None:
+            continue
+        if key in seen:
+            message = "shares[%d] and shares[%d] both have %s %r; merge them into one item" % (seen[key], index, *key)
+            clashes.setdefault(seen[key], message)
+            clashes.setdefault(index, message)
+        else:
+            seen[key] = index
     return clashes
 
 
@@ -234,9 +239,16 @@ def prune_plan(listing, items):
     return targets, notes
 
 
+def _change(actions):
+    """What the actions do to the share as a whole: create, delete, update, or none."""
+    kinds = {action.kind for action in actions}
+    return next((change for kind, change in CHANGE_KINDS if kind in kinds), "update" if kinds else "none")
+
+
 def _outcome(item_fields, result=None, actions=(), error=None):
     outcome = dict(item_fields)
-    outcome.update(changed=False, failed=False, actions=[action.describe() for action in actions], share={})
+    outcome.update(changed=False, failed=False, actions=[action.describe() for action in actions], share={},
+                   change=_change(actions))
     if result is not None:
         outcome.update(changed=result["changed"], share=result["share"], diff=result["diff"])
     if error is not None:
@@ -261,8 +273,23 @@ def _item_fields(item):
             "state": item.params.get("state"), "pruned": False}
 
 
+def prune_refusal(targets, items, max_prune):
+    """Why the prune must not run at all (None: it may): the classic accidents of an empty or truncated list."""
+    listed = ", ".join("%r (%s)" % (share.get("name"), share["id"]) for share in targets[:10])
+    listed += ", ..." if len(targets) > 10 else ""
+    if not items and targets and max_prune != 0:
+        return ("prune with an empty list of shares would delete all %d sent shares of the account: %s. An empty list "
+                "is more often an accident (an empty or missing variable file) than a wish; to delete them all, set "
+                "max_prune to 0 (no limit). Nothing was changed." % (len(targets), listed))
+    if max_prune and len(targets) > max_prune:
+        return ("prune would delete %d shares, more than max_prune=%d: %s. Check that the list of shares is complete "
+                "(a truncated variable file?); to allow it, raise max_prune (0: no limit). Nothing was changed."
+                % (len(targets), max_prune, listed))
+    return None
+
+
 def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check_mode=False, diff=False,
-                 include_recipients=False):
+                 include_recipients=False, max_prune=DEFAULT_MAX_PRUNE):
     """Converge every item (and prune) with ``concurrency`` workers; return (per-share outcomes, notes).
 
     Items first (in the given order), then the pruned shares. The one listing is read
@@ -280,6 +307,9 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
     notes = []
     if prune:
         targets, notes = prune_plan(listing, items)
+        refusal = prune_refusal(targets, items, max_prune)
+        if refusal:
+            raise InputError(refusal)
         for share in targets:
             request = ShareRequest(name=None, share_id=share["id"], present=False, check_mode=check_mode, diff=diff)
             jobs.append((request, {"index": None, "name": share.get("name"), "share_id": share["id"],
@@ -307,9 +337,26 @@ def outcome_label(outcome):
     return "shares[%d]" % outcome["index"]
 
 
+def drift_summary(outcomes):
+    """Counts and names/ids of the shares created, updated, deleted (prune included), unchanged, and failed.
+
+    ``drift``: something was (or, in check mode, would be) changed. (Past-tense group names: ``update``
+    would hide behind the dict method of that name in Jinja.)
+    """
+    group_of = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
+    groups = {"created": [], "updated": [], "deleted": [], "unchanged": [], "failed": []}
+    for outcome in outcomes:
+        group = "failed" if outcome["failed"] else group_of[outcome["change"]]
+        groups[group].append({"name": outcome["name"], "share_id": outcome["share_id"], "pruned": outcome["pruned"]})
+    drift = bool(groups["created"] or groups["updated"] or groups["deleted"])
+    return dict(groups, drift=drift, counts={group: len(entries) for group, entries in groups.items()})
+
+
 def summary(outcomes, diff, notes=()):
-    """The module result: changed, results, and in diff mode one diff per changed share; failed with a msg."""
-    result = {"changed": any(outcome["changed"] for outcome in outcomes), "results": outcomes}
+    """The module result: changed, results, the drift summary, and in diff mode one diff per changed share;
+    failed with a msg."""
+    result = {"changed": any(outcome["changed"] for outcome in outcomes), "results": outcomes,
+              "summary": drift_summary(outcomes)}
     if notes:
         result["warnings"] = list(notes)
     if diff:
@@ -333,6 +380,8 @@ def check_bulk_options(params):
         raise InputError("concurrency must be between 1 and %d, got %s" % (MAX_CONCURRENCY, params["concurrency"]))
     if params["request_budget"] < 0:
         raise InputError("request_budget must be 0 (no budget) or more, got %s" % params["request_budget"])
+    if params["max_prune"] < 0:
+        raise InputError("max_prune must be 0 (no limit) or more, got %s" % params["max_prune"])
     if params["request_budget_window"] <= 0:
         raise InputError("request_budget_window must be a positive number of seconds, got %s" % params["request_budget_window"])
 
@@ -349,6 +398,7 @@ def run_bulk(params, connection, guard, check_mode, diff):
     try:
         api = ShareApi(connection.client(guard=guard, transport=transport), account_id)
         outcomes, notes = converge_all(api, items, concurrency=params["concurrency"], prune=params["prune"],
+                                       max_prune=params["max_prune"],
                                        check_mode=check_mode, diff=diff,
                                        include_recipients=params["include_recipients"])
     finally:

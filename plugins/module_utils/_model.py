@@ -86,3 +86,24 @@ def share_view(state):
                  for key, resource in sorted(active_resources(state).items())]
     return {"name": state.get("name"), "target_type": state.get("target_type"),
             "recipients": recipients, "resources": resources}
+
+
+def share_spec(state, by_id=False):
+    """The ``share`` module options that describe the share as it is (its export), in a stable order.
+
+    Converging these options changes nothing. ``by_id``: add ``share_id`` (the account has two active
+    shares of that name, so the name alone does not identify it). Recipients and resources list what
+    counts as present; every resource carries its ``meta``, so the export pins it. A list with nothing
+    present (every recipient removed, say) is left out, meaning "leave alone": the modules take no
+    empty list.
+    """
+    if state.get("target_type") == TARGET_ORGANIZATION:
+        recipients = [{}]
+    else:
+        recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
+    resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
+                 for key, resource in sorted(active_resources(state).items())]
+    spec = {"share_id": state["id"]} if by_id else {}
+    spec["name"] = state.get("name")
+    spec.update((key, value) for key, value in (("recipients", recipients), ("resources", resources)) if value)
+    return spec

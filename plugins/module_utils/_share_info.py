@@ -6,16 +6,21 @@
 
 Private to this collection: the interface may change without notice.
 
-Request cost (what the integration tests pin down):
+Request cost (what the end-to-end tests pin down):
 - by id: 1 GET; list (account or organization): the pages ``list_all`` needs, 1 when unpaginated;
 - ``include_resources``: 0 extra (the API's ``include_resources=true`` query on the same GET);
-- ``include_recipients``: 1 recipients list per returned share (after the name filter).
+- ``include_recipients``: 1 recipients list per returned share (after the name filter);
+- ``include_spec``: as ``include_resources``, plus 1 recipients list per returned active sent
+  share, plus 1 listing of the account's active sent shares (to find duplicate names) unless
+  the query's own listing already was that listing.
 """
 
 from __future__ import annotations
 
-from ._errors import CloudflareError, InputError
 from ._api import ShareApi
+from ._errors import CloudflareError, InputError
+from ._model import TARGET_ORGANIZATION, share_spec
+from ._share import is_active_sent, list_sent_shares
 
 # Options passed to the list endpoints as they are (the API's own filters).
 API_FILTERS = ("kind", "status", "target_type", "resource_types")
@@ -24,14 +29,17 @@ API_FILTERS = ("kind", "status", "target_type", "resource_types")
 class InfoQuery:
     """What a ``share_info`` task asks for. Ids are already validated."""
 
-    def __init__(self, share_id=None, name=None, filters=None, organization_id=None,
-                 include_recipients=False, include_resources=False):
+    def __init__(self, *, share_id=None, name=None, filters=None, organization_id=None,
+                 include_recipients=False, include_resources=False, include_spec=False):
+        if include_spec and organization_id:
+            raise InputError("include_spec exports the shares the account owns; it cannot be used with organization_id.")
         self.share_id = share_id
         self.name = name
         self.filters = dict(filters or {})
         self.organization_id = organization_id
         self.include_recipients = include_recipients
-        self.include_resources = include_resources
+        self.include_resources = include_resources or include_spec
+        self.include_spec = include_spec
 
 
 def filters_from_params(params):
@@ -56,7 +64,7 @@ def get_share(client, account_id, share_id, include_resources):
 
 
 def find_shares(client, query, account_id=None):
-    """The shares the query selects, each with ``recipients``/``resources`` only when asked."""
+    """The shares the query selects, each with ``recipients``/``resources``/``spec`` only when asked."""
     if query.share_id:
         shares = [get_share(client, account_id, query.share_id, query.include_resources)]
     else:
@@ -67,16 +75,35 @@ def find_shares(client, query, account_id=None):
             shares = ShareApi(client, account_id).list_shares(**filters)
         if query.name is not None:
             shares = [share for share in shares if share.get("name") == query.name]
-    return [_complete(client, share, query, account_id) for share in shares]
+    completed = [_complete(client, share, query, account_id) for share in shares]
+    if query.include_spec:
+        _add_specs(client, query, account_id, completed, shares)
+    return completed
 
 
 def _complete(client, share, query, account_id):
     share = dict(share)
     if not query.include_resources:
         share.pop("resources", None)
-    if query.include_recipients:
+    exported = query.include_spec and is_active_sent(share) and share.get("target_type") != TARGET_ORGANIZATION
+    if query.include_recipients or exported:
         # An account lists recipients through its own path (it may have received the share);
         # an organization listing has no account of its own, so the owner's path is used.
         owner = share.get("account_id") if query.organization_id else account_id
         share["recipients"] = ShareApi(client, owner).list_recipients(share["id"])
     return share
+
+
+def _lists_every_active_sent_share(query):
+    return not query.share_id and all(query.filters.get(key) in (None, value)
+                                      for key, value in (("kind", "sent"), ("status", "active"))) \
+        and not set(query.filters) - {"kind", "status"}
+
+
+def _add_specs(client, query, account_id, shares, listed):
+    """Give every active sent share its ``spec``; ``share_id`` in it where its name is not unique."""
+    every = listed if _lists_every_active_sent_share(query) else list_sent_shares(ShareApi(client, account_id))
+    names = [share.get("name") for share in every if is_active_sent(share)]
+    for share in shares:
+        if is_active_sent(share):
+            share["spec"] = share_spec(share, by_id=names.count(share.get("name")) > 1)

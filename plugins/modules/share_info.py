@@ -87,6 +87,18 @@ options:
       - Costs no extra request (the API adds them to its answer).
     type: bool
     default: false
+  include_spec:
+    description:
+      - Add to each active share the account sent its C(spec), the options of P(edgeops.cloudflare.share#module)
+        (and of one item of P(edgeops.cloudflare.shares#module) and of the C(resource_sharing) role's
+        C(cloudflare_shares)) that describe it as it is. Feeding them back changes nothing. This is how
+        shares made in the dashboard or by other tools are adopted; see the collection's C(docs/examples/export.yml).
+      - Implies O(include_resources); reads the recipients of every exported account share (one request each),
+        and the account's active sent shares once more to find names that are not unique (unless the query
+        already listed them), so that such shares are exported with their C(share_id).
+      - Not with O(organization_id), since only the account's own shares are exported.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - edgeops.cloudflare.api
   - edgeops.cloudflare.api.attributes
@@ -140,6 +152,17 @@ EXAMPLES = r"""
       - gateway-policy
     include_resources: true
 
+- name: Export the account's shares as the options that describe them (to adopt shares made elsewhere)
+  edgeops.cloudflare.share_info:
+    kind: sent
+    status: active
+    include_spec: true
+  register: exported
+
+- name: Converge them as they are, which changes nothing; from now on the list is the source of truth
+  edgeops.cloudflare.shares:
+    shares: "{{ exported.shares | map(attribute='spec') | list }}"
+
 - name: Get one share by id (sent or received), with its recipients
   edgeops.cloudflare.share_info:
     share_id: 3fd85f74b32742f1bff64a85009dda07
@@ -169,7 +192,7 @@ shares:
   description:
     - The shares found, in the API's order (oldest first). An empty list when nothing matches (list mode).
     - Each share has the API's fields, plus C(recipients) with O(include_recipients) and C(resources) with
-      O(include_resources).
+      O(include_resources), and C(spec) with O(include_spec).
   returned: always
   type: list
   elements: dict
@@ -284,6 +307,22 @@ shares:
           description: When the resource last changed (RFC 3339).
           type: str
           sample: "2023-09-21T18:56:32.624632Z"
+    spec:
+      description:
+        - The options of P(edgeops.cloudflare.share#module) that describe this share as it is, for an active share
+          the account sent. C(share_id) is there only when another active share of the account has the same name.
+        - Recipients and resources in a stable order; every resource with its C(meta).
+      returned: with O(include_spec=true), for active sent shares
+      type: dict
+      sample:
+        name: Shared WAF rules
+        recipients:
+          - account_id: 1b6f0e4a9c2d4e8f8a7b6c5d4e3f2a10
+        resources:
+          - resource_type: custom-ruleset
+            resource_account_id: 023e105f4ecef8ad9ca31a8372d0c353
+            resource_id: 0a1b2c3d4e5f40718293a4b5c6d7e8f9
+            meta: {}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -315,6 +354,7 @@ def argument_spec():
         organization_id=dict(type="str"),
         include_recipients=dict(type="bool", default=False),
         include_resources=dict(type="bool", default=False),
+        include_spec=dict(type="bool", default=False),
     )
     return spec
 
@@ -327,6 +367,7 @@ def run(module, connection, guard):
     query = InfoQuery(
         share_id=share_id, name=params["name"], filters=filters_from_params(params), organization_id=organization_id,
         include_recipients=params["include_recipients"], include_resources=params["include_resources"],
+        include_spec=params["include_spec"],
     )
     return {"changed": False, "shares": find_shares(connection.client(guard=guard), query, account_id)}
 

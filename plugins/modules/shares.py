@@ -145,6 +145,15 @@ options:
         item's name only in case or spacing is kept, with a warning.
     type: bool
     default: false
+  max_prune:
+    description:
+      - The most shares O(prune) may delete in one task. A prune that would delete more fails before any write,
+        names the shares and says how many (the classic accident is a truncated list of shares).
+      - With an empty O(shares) list, O(prune) fails before any write unless this is V(0), since an empty list is
+        more often an empty or missing variable file than a wish to delete every share.
+      - V(0) means no limit.
+    type: int
+    default: 10
   concurrency:
     description:
       - How many shares are worked on at the same time (1 to 32). Each worker has its own connection.
@@ -265,6 +274,11 @@ results:
       description: Why this share failed.
       type: str
       returned: when failed
+    change:
+      description:
+        - What happens to the share as a whole, V(create), V(update), V(delete) or V(none) (planned, in check mode).
+      type: str
+      sample: update
     actions:
       description: The changes planned for this share, in order, in words.
       type: list
@@ -279,6 +293,41 @@ results:
       description: The before/after view of this share.
       type: dict
       returned: in diff mode
+summary:
+  description:
+    - What the task changed (in check mode, would change), share by share, grouped; a drift report.
+    - Each group lists the shares as C(name), C(share_id) and C(pruned) (deleted by O(prune)).
+  returned: always
+  type: dict
+  contains:
+    drift:
+      description: Whether any share was (or would be) created, updated or deleted.
+      type: bool
+      sample: true
+    counts:
+      description: How many shares are in each group.
+      type: dict
+      sample: {created: 1, updated: 2, deleted: 1, unchanged: 7, failed: 0}
+    created:
+      description: The shares created (in check mode, to create).
+      type: list
+      elements: dict
+    updated:
+      description: The shares changed in place (name, recipients, resources, meta).
+      type: list
+      elements: dict
+    deleted:
+      description: The shares deleted, by their item's O(shares[].state=absent) or by O(prune).
+      type: list
+      elements: dict
+    unchanged:
+      description: The shares that already were as described.
+      type: list
+      elements: dict
+    failed:
+      description: The shares that failed (see C(results) and C(msg)).
+      type: list
+      elements: dict
 failed_shares:
   description: The shares that failed, named as in the task's failure message.
   returned: when some shares failed
@@ -312,6 +361,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._bulk import (
     DEFAULT_BUDGET_REQUESTS,
     DEFAULT_BUDGET_WINDOW,
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_PRUNE,
     run_bulk,
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec, run_module
@@ -324,6 +374,7 @@ def argument_spec():
         # so that one bad item fails alone; the documentation's suboptions are that spec.
         shares=dict(type="list", elements="dict", required=True),
         prune=dict(type="bool", default=False),
+        max_prune=dict(type="int", default=DEFAULT_MAX_PRUNE),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         request_budget=dict(type="int", default=DEFAULT_BUDGET_REQUESTS),
         request_budget_window=dict(type="int", default=DEFAULT_BUDGET_WINDOW),

@@ -145,6 +145,14 @@ class AnsibleRunner:
         command, secrets = self._playbook_command(tasks, **options)
         return self._execute(command, self.environment(auth, env), secrets)
 
+    def playbook_file(self, path, extra_vars=None, check=False, env=None):
+        """Run a playbook file as it is written (credentials for the emulator from the environment)."""
+        command = [str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path), "-" + "v" * DEFAULT_VERBOSITY]
+        command += ["--check"] if check else []
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        return self._execute(command, self.environment("env", env))
+
     def start_playbook(self, *tasks, new_session=False, **options):
         """Start a playbook in the background (emulator credentials from the environment); ``finish()`` collects it.
 

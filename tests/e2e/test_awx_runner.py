@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2.meta
 import jinja2.sandbox
 import pytest
+import requests
 import yaml
 
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
@@ -27,6 +28,7 @@ ansible_runner = pytest.importorskip(
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_TYPE_FILE = REPO_ROOT / "docs" / "docsite" / "awx" / "credential_type.yml"
+DRIFT_REPORT = REPO_ROOT / "docs" / "docsite" / "awx" / "drift_report.yml"
 ANSIBLE_BIN = Path(sys.executable).parent
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 TASK_NAME = "Share the WAF ruleset"
@@ -107,9 +109,9 @@ def make_private_data_dir(root, injected_env, injected_extra_vars, emulator, col
     return root
 
 
-def run_job(private_data_dir, ident, verbosity=0):
+def run_job(private_data_dir, ident, verbosity=0, cmdline=None):
     return ansible_runner.run(private_data_dir=str(private_data_dir), playbook="playbook.yml", ident=ident,
-                              verbosity=verbosity, quiet=True)
+                              verbosity=verbosity, quiet=True, cmdline=cmdline)
 
 
 def share_task_result(run):
@@ -193,3 +195,42 @@ def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emula
             assert not leaked, "%s contains the token as %s" % (path, leaked)
     # The search would find it: runner's own process record holds the injected environment.
     assert TOKEN in json.loads((artifacts / "job-1" / "command").read_text())["env"]["CLOUDFLARE_API_TOKEN"]
+
+
+SHARES = [{"name": "waf", "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}],
+           "resources": [{"resource_type": "custom-ruleset", "resource_id": RULESET, "meta": {}}]}]
+
+
+def test_scheduled_drift_report_job_fails_only_on_drift_and_writes_nothing(tmp_path, clean_emulator, collections_path,
+                                                                           credential_type, monkeypatch):
+    """docs/docsite/awx/drift_report.yml as a job template of type "Check" (runner's --check) with the credential."""
+    for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    injected, injected_extra_vars = awx_inject(
+        credential_type, credential_inputs(credential_type, {"CLOUDFLARE_BASE_URL": clean_emulator.base_url}))
+    private_data_dir = make_private_data_dir(tmp_path / "job", injected, injected_extra_vars, clean_emulator,
+                                             collections_path)
+    project = private_data_dir / "project"
+    project.joinpath("playbook.yml").write_text(DRIFT_REPORT.read_text())
+    project.joinpath("group_vars").mkdir()
+    project.joinpath("group_vars", "all.yml").write_text(yaml.safe_dump(
+        {"cloudflare_shares": SHARES, "resource_sharing_prune": True}))
+    clean_emulator.seed(SHARES)
+    clean_emulator.clear_log()
+
+    in_sync = run_job(private_data_dir, "drift-1", cmdline="--check")
+    assert (in_sync.status, in_sync.rc) == ("successful", 0), in_sync.stdout.read()
+    # Someone adds a recipient by hand and makes another share in the dashboard.
+    clean_emulator.seed([dict(SHARES[0], name="made by hand")])
+    share = next(s for s in clean_emulator.state() if s["name"] == "waf")
+    requests.post("%s/accounts/%s/shares/%s/recipients" % (clean_emulator.base_url, MAIN_ACCOUNT, share["id"]),
+                  json={"recipient_account_id": MEMBER_ACCOUNTS[1]}, headers=clean_emulator.auth_headers,
+                  timeout=10, verify=clean_emulator.verify).raise_for_status()
+    clean_emulator.clear_log()
+    drifted = run_job(private_data_dir, "drift-2", cmdline="--check")
+    output = drifted.stdout.read()
+    assert (drifted.status, drifted.rc) == ("failed", 2), output
+    assert "Cloudflare shares drifted from cloudflare_shares" in output
+    assert "to update ['waf']" in output and "to delete ['made by hand']" in output, output
+    assert [entry for entry in clean_emulator.requests_log() if entry["method"] != "GET"] == []

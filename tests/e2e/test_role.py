@@ -11,7 +11,7 @@ RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 ROLE = "edgeops.cloudflare.resource_sharing"
 APPLY = "Apply Cloudflare resource shares"
-PUBLISH = "Publish the shares for later plays"
+PUBLISH = "Publish the shares and the drift summary for later plays"
 VALIDATE = "Validating arguments against arg spec 'main'"
 
 SHARES = [
@@ -206,3 +206,26 @@ def test_results_carry_the_real_recipients_of_every_share(runner, emulator):
     assert second.rc == 0, second.output
     assert [sorted(r["account_id"] for r in share["recipients"]) for share in published(second)] == [
         sorted([A, B]), sorted(MEMBER_ACCOUNTS)]
+
+
+def test_role_prune_guard_and_drift_summary(runner, emulator):
+    org = dict(SHARES[1], target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
+    emulator.seed([SHARES[0], org] + [{"name": "stray-%d" % n, "recipients": [{"account_id": A}],
+                                      "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}
+                                     for n in range(2)])
+    emulator.clear_log()
+    # An empty list (a missing variable file) with prune: refused before any write.
+    run = runner.playbook(play=role_play([], resource_sharing_prune=True))
+    assert run.rc != 0 and "prune with an empty list of shares would delete all 4" in role_task(run, APPLY)["result"]["msg"]
+    # A prune beyond the limit: refused too.
+    run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True, resource_sharing_max_prune=1))
+    assert run.rc != 0 and "prune would delete 2 shares, more than max_prune=1" in role_task(run, APPLY)["result"]["msg"]
+    assert emulator.writes() == []
+    # In check mode, the summary is a drift report; then the prune runs within its limit.
+    run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True), check=True)
+    summary = role_task(run, PUBLISH)["result"]["ansible_facts"]["resource_sharing_summary"]
+    assert summary["drift"] is True and sorted(e["name"] for e in summary["deleted"]) == ["stray-0", "stray-1"]
+    assert emulator.writes() == []
+    run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True))
+    assert run.rc == 0, run.output
+    assert sorted(s["name"] for s in emulator.state() if s["status"] == "active") == ["org-policy", "waf"]

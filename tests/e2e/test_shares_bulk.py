@@ -344,3 +344,51 @@ def test_a_swap_never_exposes_even_when_a_delete_fails(runner, emulator):
     run = runner.playbook(bulk_task("again", shares))
     assert run.task("again")["status"] == "ok"
     assert {pair[1] + "/" + pair[4] for pair in emulator.exposures()} == {A + "/" + ruleset(1), B + "/" + ruleset(2)}
+
+
+# --- drift summary and the prune guard ----------------------------------------------------------------------
+
+
+def test_summary_reports_drift_in_check_mode_and_what_changed_after(runner, emulator):
+    emulator.seed([seed_item("same", number=1), seed_item("changed", number=2), seed_item("stray", number=3)])
+    shares = [item("same", number=1), item("changed", recipients=(A, B), number=2), item("new", number=4)]
+    emulator.clear_log()
+    run = runner.playbook(bulk_task("report", shares, prune=True), check=True)
+    report = run.task("report")["result"]["summary"]
+    assert writes_of(emulator) == []
+    assert report["drift"] is True
+    assert report["counts"] == {"created": 1, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 0}
+    assert [e["name"] for e in report["created"]] == ["new"] and [e["name"] for e in report["updated"]] == ["changed"]
+    assert [(e["name"], e["pruned"]) for e in report["deleted"]] == [("stray", True)]
+    assert [e["name"] for e in report["unchanged"]] == ["same"]
+    run = runner.playbook(bulk_task("apply", shares, prune=True), bulk_task("again", shares, prune=True, register="again"))
+    assert run.task("apply")["result"]["summary"]["counts"] == report["counts"]
+    again = run.task("again")["result"]["summary"]
+    assert again["drift"] is False and again["counts"]["unchanged"] == 3
+
+
+def test_prune_beyond_max_prune_fails_before_any_write(runner, emulator):
+    emulator.seed([seed_item("kept", number=0)] + [seed_item("stray-%d" % n, number=n + 1) for n in range(3)])
+    emulator.clear_log()
+    run = runner.playbook(bulk_task("guard", [item("kept", number=0)], prune=True, max_prune=2))
+    message = run.task("guard")["result"]["msg"]
+    assert run.task("guard")["status"] == "failed"
+    assert "prune would delete 3 shares, more than max_prune=2" in message and "'stray-0'" in message, message
+    assert "raise max_prune (0: no limit)" in message
+    assert writes_of(emulator) == [] and len(active(emulator)) == 4
+    run = runner.playbook(bulk_task("allowed", [item("kept", number=0)], prune=True, max_prune=3))
+    assert run.task("allowed")["status"] == "ok" and [s["name"] for s in active(emulator)] == ["kept"]
+
+
+def test_prune_with_an_empty_list_fails_unless_max_prune_is_zero(runner, emulator):
+    emulator.seed([seed_item("one", number=1), seed_item("two", number=2)])
+    emulator.clear_log()
+    for check in (True, False):
+        run = runner.playbook(bulk_task("empty", [], prune=True), check=check)
+        assert run.task("empty")["status"] == "failed"
+    message = run.task("empty")["result"]["msg"]
+    assert "prune with an empty list of shares would delete all 2 sent shares of the account" in message, message
+    assert "set max_prune to 0 (no limit)" in message
+    assert writes_of(emulator) == [] and len(active(emulator)) == 2
+    run = runner.playbook(bulk_task("everything", [], prune=True, max_prune=0))
+    assert run.task("everything")["status"] == "ok" and active(emulator) == []

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import yaml
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import CloudflareError
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._module import common_argument_spec, share_options
 from ansible_collections.edgeops.cloudflare.plugins.modules import share as share_module
+from ansible_collections.edgeops.cloudflare.plugins.modules import shares as shares_module
 
 OWNER = "023e105f4ecef8ad9ca31a8372d0c353"
 A = "1b6f0e4a9c2d4e8f8a7b6c5d4e3f2a10"
@@ -128,10 +130,13 @@ def test_share_options_are_the_share_modules_options():
 
 
 def test_two_items_for_one_share_fail_up_front_and_alone():
-    clashes = check_distinct([params(name="a"), params(name="b"), params(share_id="c" * 32, name="a")])
-    assert sorted(clashes) == [0, 2] and "shares[0] and shares[2] both have name 'a'" in clashes[2]
-    assert check_distinct([params(name="a"), params(share_id="c" * 32)]) == {}
-    items = prepare([params(name="a"), params(name="b"), params(share_id="c" * 32, name="a")], OWNER, False)
+    clashes = check_distinct([params(name="a"), params(name="b"), params(name="a"), params(share_id="c" * 32, name="a"),
+                              params(share_id="c" * 32)])
+    assert sorted(clashes) == [0, 2, 3, 4] and "shares[0] and shares[2] both have name 'a'" in clashes[2]
+    assert "shares[3] and shares[4] both have share_id '%s'" % ("c" * 32) in clashes[4]
+    # Two shares may have one name: items that give their ids are two shares.
+    assert check_distinct([params(share_id="c" * 32, name="a"), params(share_id="d" * 32, name="a")]) == {}
+    items = prepare([params(name="a"), params(name="b"), params(name="a")], OWNER, False)
     assert [item.error is None for item in items] == [False, True, False]
 
 
@@ -313,3 +318,31 @@ def test_recipients_are_read_only_when_the_item_manages_account_recipients():
     assert [call for call in api.calls if call[0] == "recipients"] == [("recipients", "%032x" % (0xF000 + 2))]
     assert "recipients" not in outcomes[0]["share"] and outcomes[1]["share"]["recipients"]
     assert not any(o["changed"] for o in outcomes)
+
+
+def _doc_spec(options):
+    """The argspec-relevant parts of documented options (what validate-modules compares)."""
+    spec = {}
+    for name, doc in options.items():
+        entry = {key: doc[key] for key in ("type", "default", "choices", "aliases", "required", "elements") if key in doc}
+        if "suboptions" in doc:
+            entry["options"] = _doc_spec(doc["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def _arg_spec(options):
+    spec = {}
+    for name, arg in options.items():
+        entry = {key: arg[key] for key in ("type", "default", "choices", "aliases", "required", "elements")
+                 if key in arg and not (key == "required" and arg[key] is False)}
+        if "options" in arg:
+            entry["options"] = _arg_spec(arg["options"])
+        spec[name] = entry
+    return spec
+
+
+def test_shares_item_docs_match_the_share_options_each_item_is_validated_against():
+    """validate-modules cannot see the items' spec (each item is validated on its own, not by AnsibleModule)."""
+    documented = yaml.safe_load(shares_module.DOCUMENTATION)["options"]["shares"]["suboptions"]
+    assert _doc_spec(documented) == _arg_spec(share_options())

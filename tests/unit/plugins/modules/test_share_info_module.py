@@ -92,7 +92,7 @@ class StubApi:
 
 
 def share(share_id, name, owner=ACCOUNT, **extra):
-    return dict(id=share_id, name=name, account_id=owner, status="active", kind="sent", **extra)
+    return dict(dict(id=share_id, name=name, account_id=owner, status="active", kind="sent"), **extra)
 
 
 def run(routes, query, account_id=ACCOUNT):
@@ -160,3 +160,35 @@ def test_other_api_errors_are_not_disguised_as_not_found():
     with pytest.raises(CloudflareError, match="HTTP 403") as caught:
         find_shares(client, InfoQuery(share_id=S1), ACCOUNT)
     assert not isinstance(caught.value, InputError)
+
+
+def test_include_spec_costs_a_recipients_read_per_exported_account_share_and_no_extra_listing():
+    resource = {"id": "r", "resource_type": "custom-ruleset", "resource_account_id": ACCOUNT, "resource_id": S3,
+                "meta": {"a": 1}, "status": "active"}
+    routes = {
+        LIST: [share(S1, "dup", target_type="account", resources=[resource]),
+               share(S2, "dup", target_type="account", resources=[resource]),
+               share(S3, "org", target_type="organization", organization_id=ORG, resources=[resource]),
+               share("%032x" % 4, "got", owner=OWNER, kind="received", target_type="account")],
+        LIST + "/" + S1 + "/recipients": [{"account_id": OWNER, "association_status": "associated"},
+                                          {"account_id": ORG, "association_status": "disassociated"}],
+        LIST + "/" + S2 + "/recipients": [],
+    }
+    shares, calls = run(routes, InfoQuery(filters={"kind": "sent", "status": "active"}, include_spec=True))
+    assert [call[0] for call in calls] == [LIST, LIST + "/" + S1 + "/recipients", LIST + "/" + S2 + "/recipients"]
+    assert calls[0][1] == {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]}
+    specs = [s.get("spec") for s in shares]
+    exported_resource = {"resource_type": "custom-ruleset", "resource_account_id": ACCOUNT, "resource_id": S3, "meta": {"a": 1}}
+    assert specs == [
+        {"share_id": S1, "name": "dup", "recipients": [{"account_id": OWNER}], "resources": [exported_resource]},
+        {"share_id": S2, "name": "dup", "resources": [exported_resource]},
+        {"name": "org", "recipients": [{}], "resources": [exported_resource]},
+        None,
+    ]
+    # A filtered query lists the account's active sent shares once more, to find names that are not unique.
+    _shares, calls = run(routes, InfoQuery(filters={"target_type": "organization"}, include_spec=True))
+    listings = [call[1] for call in calls if call[0] == LIST]
+    assert listings == [{"target_type": ["organization"], "include_resources": ["true"]},
+                        {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]}]
+    with pytest.raises(InputError, match="include_spec exports the shares the account owns"):
+        InfoQuery(organization_id=ORG, include_spec=True)

@@ -27,7 +27,7 @@ from ._model import (
     key_to_resource,
 )
 
-SHARE_FIELDS_ONLY = ("recipients", "resources")
+SHARE_FIELDS_ONLY = ("recipients", "resources", "excluded_recipients")
 
 
 class ActionKind:
@@ -135,6 +135,22 @@ def _replacing_recipients(state, fields, owner_account_id, answer):
     return state
 
 
+def _replacing_exclusions(state, fields, owner_account_id, answer):
+    """The PUT of the excluded recipients answers 204: the list becomes the given accounts (known ones keep their id)."""
+    state = copy.deepcopy(state)
+    known = {item["account_id"]: item for item in state.get("excluded_recipients") or ()}
+    state["excluded_recipients"] = [known.get(account) or {"id": None, "account_id": account}
+                                    for account in fields["account_ids"]]
+    return state
+
+
+def _lifting_exclusion(state, fields, owner_account_id, answer):
+    state = copy.deepcopy(state)
+    state["excluded_recipients"] = [item for item in state.get("excluded_recipients") or ()
+                                    if item.get("id") != fields["excluded_recipient_id"]]
+    return state
+
+
 def _creating(state, fields, owner_account_id, answer):
     """The new share: the API's answer, completed from the request where the answer leaves something out.
 
@@ -159,9 +175,11 @@ def _creating(state, fields, owner_account_id, answer):
     if answer is None:
         return predicted
     created = dict(answer)
-    for key in SHARE_FIELDS_ONLY:
+    for key in ("recipients", "resources"):
         if key not in created and key in predicted:
             created[key] = predicted[key]
+    if organization:
+        created.setdefault("excluded_recipients", [])
     return created
 
 
@@ -223,4 +241,18 @@ ACTION_KINDS = {
         describe=lambda fields: "remove resource %s" % _resource_label(fields),
         apply=_changing("resources", lambda items, fields: dict(
             _find_by_id(items, fields["share_resource_id"]), status="deleting"))),
+    # Excluded recipients of an organization share: the body names the account as account_id (not
+    # recipient_account_id), and a PUT of the whole list answers 204 (tests/emulator/CONTRACT.md).
+    "add_excluded_recipient": ActionKind(
+        method="POST", path=_part_path("excluded-recipients"), body=lambda fields: {"account_id": fields["account_id"]},
+        describe=lambda fields: "exclude account %s" % fields["account_id"],
+        apply=_changing("excluded_recipients", lambda items, fields: {"id": None, "account_id": fields["account_id"]})),
+    "remove_excluded_recipient": ActionKind(
+        method="DELETE", path=_part_path("excluded-recipients", "excluded_recipient_id"),
+        describe=lambda fields: "stop excluding account %s" % fields["account_id"], apply=_lifting_exclusion),
+    "replace_excluded_recipients": ActionKind(
+        method="PUT", path=_part_path("excluded-recipients"),
+        body=lambda fields: [{"account_id": account} for account in fields["account_ids"]],
+        describe=lambda fields: "set excluded accounts to %s" % (", ".join(fields["account_ids"]) or "none"),
+        apply=_replacing_exclusions),
 }

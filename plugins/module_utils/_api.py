@@ -38,7 +38,13 @@ class ShareApi:
         return self.client.list_all(self.client.path("organizations", organization_id, "shares"), filters)
 
     def list_recipients(self, share_id):
-        return self.client.list_all(self._path(share_id, "recipients"))
+        """Every recipient, each with ``resources``: its association of each resource, and errors (``error``,
+        ``terminal``) when one fails."""
+        return self.client.list_all(self._path(share_id, "recipients"), {"include_resources": "true"})
+
+    def list_excluded_recipients(self, share_id):
+        """The accounts an organization share leaves out (only organization shares have them)."""
+        return self.client.list_all(self._path(share_id, "excluded-recipients"))
 
     def perform(self, share_id, action):
         """Send the request of one planner action; return the API's answer (None for a 204)."""

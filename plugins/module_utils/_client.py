@@ -179,6 +179,23 @@ def error_codes(errors):
     return codes
 
 
+def error_hint(label, status, codes):
+    """What an error usually means, for the errors Cloudflare documents or is known to give ("" if nothing to add)."""
+    method, _space, path = label.partition(" ")
+    if status == 403 and 10000 in codes:
+        if path.startswith("/organizations/"):
+            return ("Cloudflare's user API tokens support only some organization operations: for an organization's "
+                    "shares, use api_email with api_key, the Global API key")
+        if method != "GET":
+            return ("a write needs a token with the account's Resource Sharing Edit permission, and a Read token "
+                    "can only read; or the credentials are wrong")
+        return "reading needs the account's Resource Sharing Read permission; or the credentials are wrong"
+    segments = path.split("/")
+    if status == 404 and 1004 in codes and len(segments) >= 5 and segments[1:4:2] == ["accounts", "shares"]:
+        return "no share %s in account %s" % (segments[4], segments[2])
+    return ""
+
+
 def body_preview(body):
     text = body.decode("utf-8", errors="replace")
     snippet = " ".join(text[:BODY_PREVIEW_CHARS].split())
@@ -303,8 +320,10 @@ class CloudflareClient:
         if 200 <= response.status < 300 and envelope.get("success", True) and not errors:
             return envelope, None
         detail = format_errors(errors) or "no error details (success: %s)" % envelope.get("success")
-        return None, CloudflareError("%s: HTTP %s: %s" % (label, response.status, detail),
-                                     status=response.status, codes=error_codes(errors))
+        codes = error_codes(errors)
+        hint = error_hint(label, response.status, codes)
+        return None, CloudflareError("%s: HTTP %s: %s%s" % (label, response.status, detail, hint and " (%s)" % hint),
+                                     status=response.status, codes=codes)
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)["result"]

@@ -13,6 +13,8 @@ Private to this collection: the interface may change without notice.
 
 from __future__ import annotations
 
+import re
+
 RESOURCE_TYPES = (
     "custom-ruleset",
     "gateway-policy",
@@ -28,11 +30,25 @@ ACTIVE_RESOURCE_STATUS = "active"
 ACTIVE_SHARE_STATUS = "active"
 TARGET_ACCOUNT = "account"
 TARGET_ORGANIZATION = "organization"
+# A resource id that is a UUID or a 32-hex id: Gateway rules are UUIDs, rulesets 32-hex ids.
+UUID_OR_HEX_ID = re.compile(r"\A(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z")
 
 
 def resource_key(resource):
     """A share resource's identity: (resource_type, resource_account_id, resource_id)."""
     return (resource["resource_type"], resource["resource_account_id"], resource["resource_id"])
+
+
+def resource_identity(key):
+    """The resource key compared across forms: a UUID or hex ``resource_id`` in lower case without dashes.
+
+    The API may store or echo such an id in another form than the task gives it (upper case, with or
+    without dashes); any other id is compared as it is.
+    """
+    resource_type, account, resource_id = key
+    if UUID_OR_HEX_ID.match(resource_id):
+        resource_id = resource_id.replace("-", "").lower()
+    return (resource_type, account, resource_id)
 
 
 def key_to_resource(key):
@@ -48,6 +64,29 @@ def active_recipients(state):
 def active_resources(state):
     """{resource key: share resource} of the resources that count as present (active)."""
     return {resource_key(r): r for r in (state or {}).get("resources") or () if r.get("status") == ACTIVE_RESOURCE_STATUS}
+
+
+def present_resources(state):
+    """{resource identity: share resource} of the active resources (see ``resource_identity``)."""
+    return {resource_identity(key): resource for key, resource in active_resources(state).items()}
+
+
+def same_meta(current, wanted):
+    """Whether an echoed ``meta`` is the wanted one: missing or null is ``{}``; key order does not matter."""
+    return (current or {}) == wanted
+
+
+def association_errors(state, accounts=None):
+    """The failed associations of the share's present recipients (of ``accounts`` only, when given).
+
+    Cloudflare reports them per recipient and resource (recipients read with ``include_resources``):
+    ``error`` is its message, ``terminal`` says it will not be retried.
+    """
+    return [{"account_id": account, "resource_id": item.get("resource_id"), "error": item["error"],
+             "terminal": bool(item.get("terminal"))}
+            for account, recipient in sorted(active_recipients(state).items())
+            if accounts is None or account in accounts
+            for item in recipient.get("resources") or () if item.get("error")]
 
 
 def recipient_picker(account_id):
@@ -66,9 +105,11 @@ def recipient_picker(account_id):
 
 
 def resource_picker(key):
-    """pick(state) -> the resource's record: the active one, else the latest one, else {}."""
+    """pick(state) -> the resource's record (compared by identity): the active one, else the latest one, else {}."""
+    identity = resource_identity(key)
+
     def pick(state):
-        records = [r for r in state.get("resources") or () if resource_key(r) == key]
+        records = [r for r in state.get("resources") or () if resource_identity(resource_key(r)) == identity]
         active = [r for r in records if r.get("status") == ACTIVE_RESOURCE_STATUS]
         return (active or records or [{}])[-1]
     return pick
@@ -84,8 +125,16 @@ def share_view(state):
         recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
     resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
                  for key, resource in sorted(active_resources(state).items())]
-    return {"name": state.get("name"), "target_type": state.get("target_type"),
+    view = {"name": state.get("name"), "target_type": state.get("target_type"),
             "recipients": recipients, "resources": resources}
+    if "excluded_recipients" in state:
+        view["excluded_recipients"] = excluded_accounts(state)
+    return view
+
+
+def excluded_accounts(state):
+    """The sorted accounts an organization share leaves out."""
+    return sorted(item["account_id"] for item in state.get("excluded_recipients") or ())
 
 
 def share_spec(state, by_id=False):
@@ -106,4 +155,6 @@ def share_spec(state, by_id=False):
     spec = {"share_id": state["id"]} if by_id else {}
     spec["name"] = state.get("name")
     spec.update((key, value) for key, value in (("recipients", recipients), ("resources", resources)) if value)
+    if state.get("target_type") == TARGET_ORGANIZATION and "excluded_recipients" in state:
+        spec["excluded_recipients"] = excluded_accounts(state)
     return spec

@@ -79,6 +79,8 @@ def share_options():
             ),
         ),
         purge_resources=dict(type="bool", default=True),
+        excluded_recipients=dict(type="list", elements="str"),
+        purge_excluded_recipients=dict(type="bool", default=True),
         allow_duplicate_name=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from ._actions import Action
 from ._errors import InputError
-from ._model import RESOURCE_TYPES, TARGET_ACCOUNT, TARGET_ORGANIZATION, active_recipients, active_resources
+from ._model import (
+    RESOURCE_TYPES,
+    TARGET_ACCOUNT,
+    TARGET_ORGANIZATION,
+    active_recipients,
+    present_resources,
+    resource_identity,
+    resource_key,
+    same_meta,
+)
 from ._validation import check_hex_id, check_share_name
 
 
@@ -23,16 +32,20 @@ class DesiredShare:
 
     ``recipient_accounts``: sorted tuple of account ids; ``organization_id``: the organization
     when the share targets one (``""`` for the owner's own); ``resources``: {resource key: meta,
-    None meaning "leave the meta as it is"}.
+    None meaning "leave the meta as it is"}; ``excluded_accounts``: sorted tuple of the accounts an
+    organization share leaves out.
     """
 
-    def __init__(self, *, name, recipient_accounts, organization_id, resources, purge_recipients, purge_resources):
+    def __init__(self, *, name, recipient_accounts, organization_id, resources, purge_recipients, purge_resources,
+                 excluded_accounts=None, purge_excluded=True):
         self.name = name
         self.recipient_accounts = recipient_accounts
         self.organization_id = organization_id
         self.resources = resources
         self.purge_recipients = purge_recipients
         self.purge_resources = purge_resources
+        self.excluded_accounts = excluded_accounts
+        self.purge_excluded = purge_excluded
 
     @property
     def target_type(self):
@@ -108,15 +121,29 @@ def normalize_resources(resources, owner_account_id, prefix=""):
         raise InputError("%sresources must not be empty: a share needs at least one resource. "
                          "Omit resources to leave them alone, or use state=absent to delete the share." % prefix)
     wanted = {}
+    keys = {}
     for index, item in enumerate(resources):
         option = "%sresources[%d]" % (prefix, index)
         key = check_resource_fields(item, option + ".", owner_account_id)
+        key = keys.setdefault(resource_identity(key), key)  # one resource, in whichever form it came first
         meta = check_meta(option + ".meta", item.get("meta"))
         known = wanted.get(key)
         if known is not None and meta is not None and known != meta:
             raise InputError("%s repeats resource %s with a different meta; list each resource once." % (option, "/".join(key)))
         wanted[key] = meta if meta is not None else known
     return wanted
+
+
+def normalize_excluded(excluded, accounts, prefix=""):
+    """The sorted account ids of ``excluded_recipients``; refused for a share given account recipients."""
+    if excluded is None:
+        return None
+    if accounts is not None:
+        raise InputError("%sexcluded_recipients is for shares that target the whole organization; this one lists account "
+                         "recipients. Leave out excluded_recipients, or share with the organization (recipients: [{}])."
+                         % prefix)
+    return tuple(sorted({check_hex_id("%sexcluded_recipients[%d]" % (prefix, index), account)
+                         for index, account in enumerate(excluded)}))
 
 
 def desired_from_params(params, owner_account_id, prefix=""):
@@ -130,6 +157,8 @@ def desired_from_params(params, owner_account_id, prefix=""):
         resources=normalize_resources(params.get("resources"), owner_account_id, prefix),
         purge_recipients=params.get("purge_recipients", True),
         purge_resources=params.get("purge_resources", True),
+        excluded_accounts=normalize_excluded(params.get("excluded_recipients"), accounts, prefix),
+        purge_excluded=params.get("purge_excluded_recipients", True),
     )
 
 
@@ -162,7 +191,11 @@ def plan_create(desired):
     if missing:
         raise InputError("The share does not exist yet, and creating it needs %s: a share needs a name, at least one "
                          "recipient and at least one resource." % " and ".join(missing))
-    return [Action("create_share", body=_create_body(desired))]
+    if desired.excluded_accounts and desired.target_type != TARGET_ORGANIZATION:
+        raise InputError("excluded_recipients is for shares that target the whole organization; to create one, give "
+                         "recipients: [{}] as well.")
+    first, last = _plan_exclusions({}, desired)
+    return [Action("create_share", body=_create_body(desired))] + first + last
 
 
 def _check_target(current, desired):
@@ -175,6 +208,34 @@ def _check_target(current, desired):
     if wanted_org and current_org and wanted_org != current_org:
         raise InputError("Share %s is shared with organization %s, not %s; a share can only target its owner's organization."
                          % (current.get("id"), current_org, wanted_org))
+    if desired.excluded_accounts is not None and current_target != TARGET_ORGANIZATION:
+        raise InputError("Share %s targets accounts; excluded_recipients is for shares that target the whole "
+                         "organization. Leave it out, or manage the account recipients instead." % current.get("id"))
+
+
+def _plan_exclusions(current, desired):
+    """Return (new exclusions: run first, lifted exclusions: run last) of an organization share.
+
+    An exclusion takes an account out, as a recipient removal does; lifting one lets it in, as a
+    recipient addition does; so they follow the same order and batching as recipients (see
+    ``_plan_recipients``): one ``PUT`` of the list at that point for two or more.
+    """
+    if desired.excluded_accounts is None:
+        return [], []
+    present = {item["account_id"]: item for item in current.get("excluded_recipients") or ()}
+    wanted = set(desired.excluded_accounts)
+    added = sorted(wanted - set(present))
+    lifted = sorted(set(present) - wanted) if desired.purge_excluded else []
+    if desired.purge_excluded and len(added) > 1:
+        first = [Action("replace_excluded_recipients", account_ids=sorted(set(present) | wanted))]
+    else:
+        first = [Action("add_excluded_recipient", account_id=account) for account in added]
+    if desired.purge_excluded and len(lifted) > 1:
+        last = [Action("replace_excluded_recipients", account_ids=sorted(wanted))]
+    else:
+        last = [Action("remove_excluded_recipient", excluded_recipient_id=present[account]["id"], account_id=account)
+                for account in lifted]
+    return first, last
 
 
 def _plan_recipients(current, desired):
@@ -205,34 +266,38 @@ def _plan_recipients(current, desired):
 
 
 def _plan_resources(current, desired):
+    """Resources are matched by identity (``_model.resource_identity``), and a new one is added as the task says it."""
     if desired.resources is None:
         return []
-    present = active_resources(current)
+    present = present_resources(current)
+    wanted = {resource_identity(key): key for key in desired.resources}
     actions = []
-    for key, meta in sorted(desired.resources.items()):
-        if key not in present:
+    for identity, key in sorted(wanted.items()):
+        meta, resource = desired.resources[key], present.get(identity)
+        if resource is None:
             actions.append(Action("add_resource", key=key, meta={} if meta is None else meta))
-        elif meta is not None and present[key].get("meta") != meta:
-            actions.append(Action("update_resource", key=key, share_resource_id=present[key]["id"], meta=meta))
+        elif meta is not None and not same_meta(resource.get("meta"), meta):
+            actions.append(Action("update_resource", key=resource_key(resource), share_resource_id=resource["id"], meta=meta))
     if desired.purge_resources:
-        actions.extend(Action("remove_resource", key=key, share_resource_id=present[key]["id"])
-                       for key in sorted(set(present) - set(desired.resources)))
+        actions.extend(Action("remove_resource", key=resource_key(present[identity]), share_resource_id=present[identity]["id"])
+                       for identity in sorted(set(present) - set(wanted)))
     return actions
 
 
 def plan(current, desired):
     """The ordered actions that turn ``current`` into ``desired``; empty when nothing is to change.
 
-    Order: recipient removals first (an account on its way out never gains a resource), then
-    resource additions and updates, then resource removals (so the share is never left without
-    a resource), then recipient additions (a new recipient never sees a resource being
-    withdrawn), then the rename.
+    Order: recipient removals and new exclusions first (an account on its way out never gains a
+    resource), then resource additions and updates, then resource removals (so the share is never
+    left without a resource), then recipient additions and lifted exclusions (a new recipient never
+    sees a resource being withdrawn), then the rename.
     """
     if current is None:
         return plan_create(desired)
     _check_target(current, desired)
     first, last = _plan_recipients(current, desired)
-    actions = first + _plan_resources(current, desired) + last
+    excluded_first, excluded_last = _plan_exclusions(current, desired)
+    actions = first + excluded_first + _plan_resources(current, desired) + last + excluded_last
     if desired.name is not None and desired.name != current.get("name"):
         actions.append(Action("rename_share", name=desired.name))
     return actions
@@ -261,8 +326,8 @@ def plan_resource(current, key, meta, present):
     """Actions for one resource of an existing share (``meta`` None: leave it as it is); others are never touched."""
     if present:
         return plan(current, _part_of(resources={key: meta}))
-    resource = active_resources(current).get(key)
-    return [Action("remove_resource", key=key, share_resource_id=resource["id"])] if resource else []
+    resource = present_resources(current).get(resource_identity(key))
+    return [Action("remove_resource", key=resource_key(resource), share_resource_id=resource["id"])] if resource else []
 
 
 def plan_delete(current):

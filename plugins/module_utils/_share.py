@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from ._actions import apply_action, apply_plan
 from ._errors import CloudflareError, InputError
-from ._model import ACTIVE_SHARE_STATUS, TARGET_ORGANIZATION, share_view
+from ._model import ACTIVE_SHARE_STATUS, TARGET_ORGANIZATION, association_errors, share_view
 from ._planner import check_absent_options, desired_from_params, plan, plan_delete
 from ._validation import check_hex_id, check_share_name, check_wait_timeout
-from ._wait import wait_for_deleting, wait_for_deletion, wait_for_recipients
+from ._wait import WaitFailed, wait_for_deleting, wait_for_deletion, wait_for_recipients
 
 RECIPIENT_COUNT_FIELDS = ("associated_recipient_count", "associating_recipient_count",
                           "disassociated_recipient_count", "disassociating_recipient_count")
@@ -100,13 +100,28 @@ def share_request(params, owner_account_id, check_mode, diff=False, prefix=""):
 
 
 def share_facts(state):
-    """The share returned to the task. The recipient counts are dropped: only some answers carry them, they go
-    stale as soon as an association settles, and ``recipients`` holds the same facts."""
-    return {key: value for key, value in (state or {}).items() if key not in RECIPIENT_COUNT_FIELDS}
+    """The share returned to the task, with ``association_errors`` when its recipients were read.
+
+    The recipient counts are dropped: only some answers carry them, they go stale as soon as an
+    association settles, and ``recipients`` holds the same facts.
+    """
+    facts = {key: value for key, value in (state or {}).items() if key not in RECIPIENT_COUNT_FIELDS}
+    if "recipients" in facts:
+        facts["association_errors"] = association_errors(facts)
+    return facts
 
 
 def with_recipients(api, share):
     return dict(share, recipients=api.list_recipients(share["id"]))
+
+
+def with_parts(api, share, recipients=True, excluded=True):
+    """The share with its recipients and, for an organization share, its excluded recipients, as asked."""
+    if recipients:
+        share = with_recipients(api, share)
+    if excluded and share.get("target_type") == TARGET_ORGANIZATION:
+        share = dict(share, excluded_recipients=api.list_excluded_recipients(share["id"]))
+    return share
 
 
 def list_sent_shares(api):
@@ -118,8 +133,9 @@ def is_active_sent(share):
     return share.get("status") == ACTIVE_SHARE_STATUS and share.get("kind", "sent") == "sent"
 
 
-def find_share(api, name=None, share_id=None, include_recipients=True, listing=None):
-    """The active sent share by id or by name (with its recipients if asked); None when there is none.
+def find_share(api, name=None, share_id=None, include_recipients=True, listing=None, include_excluded=None):
+    """The active sent share by id or by name (with its recipients, and excluded recipients, if asked); None
+    when there is none. ``include_excluded`` defaults to ``include_recipients``.
 
     ``listing``: the result of ``list_sent_shares`` when the caller already has it (the bulk module
     lists once for all its shares); a lookup by name then costs no request, and so does a lookup
@@ -143,7 +159,8 @@ def find_share(api, name=None, share_id=None, include_recipients=True, listing=N
                          % (len(matches), name, ", ".join(sorted(share["id"] for share in matches))))
     if not matches:
         return None
-    return with_recipients(api, matches[0]) if include_recipients else dict(matches[0])
+    excluded = include_recipients if include_excluded is None else include_excluded
+    return with_parts(api, dict(matches[0]), recipients=include_recipients, excluded=excluded)
 
 
 # --- plan ---------------------------------------------------------------------------------------------------
@@ -157,10 +174,11 @@ def share_plan(api, request, listing=None, reads=Reads.FULL):
     """
     if request.present:
         read_recipients = reads == Reads.FULL or request.desired.recipient_accounts is not None
+        read_excluded = reads == Reads.FULL or request.desired.excluded_accounts is not None
     else:
-        read_recipients = reads == Reads.FULL or request.diff
+        read_recipients = read_excluded = reads == Reads.FULL or request.diff
     current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
-                         listing=listing)
+                         include_excluded=read_excluded, listing=listing)
     if not request.present:
         return SharePlan(current=current, actions=plan_delete(current))
     if current is None and request.share_id:
@@ -191,17 +209,25 @@ def execute(api, state, actions, read_back=True):
     """Run the actions in order, folding each answer into the state. On an API error, say what was and was not done.
 
     ``read_back``: after a create or a recipients replace (whose answers do not list the recipients),
-    read the recipients back; without it, the state holds the planner's prediction of them.
+    read the recipients back, and after a create whose answer does not list the resources (the API
+    promises them only when asked), the share with its resources; without it, the state holds the
+    planner's prediction of them (the request says what was created).
     """
+    resources_unread = False
     for index, action in enumerate(actions):
         try:
             answer = api.perform(state["id"] if state else None, action)
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, index)
+        resources_unread |= action.kind == "create_share" and "resources" not in (answer or {})
         state = apply_action(state, action, api.account_id, answer)
-    if read_back and any(action.kind in ("create_share", "replace_recipients") for action in actions):
+    kinds = {action.kind for action in actions}
+    if read_back and kinds & {"create_share", "replace_recipients", "replace_excluded_recipients"}:
         try:
-            state = with_recipients(api, state)
+            if resources_unread:
+                state = dict(state, **api.get_share(state["id"]))
+            state = with_parts(api, state, recipients=bool(kinds & {"create_share", "replace_recipients"}),
+                               excluded=bool(kinds & {"create_share", "replace_excluded_recipients"}))
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, len(actions))
     return state
@@ -214,7 +240,7 @@ def _partial_failure(error, state, actions, failed_at):
     if done or len(actions) > 1:
         message = "%s. Done before the error: %s. Not done: %s. Re-run the task to converge." % (
             message, "; ".join(done) or "nothing", "; ".join(not_done) or "nothing (reading the result back failed)")
-    return PartialFailure(message, error, {"changed": bool(done), "share": state or {}})
+    return PartialFailure(message, error, {"changed": bool(done), "share": share_facts(state)})
 
 
 def final_state(api, request, current, actions, read_back=True):
@@ -282,7 +308,7 @@ def _waited(api, request, state, changed):
         if request.present or request.wait_accounts is not None:
             return wait_for_recipients(api, state, request.wait_timeout, request.wait_accounts)
         return wait_for_deletion(api, state, request.wait_timeout)
-    except TimeoutError as error:
+    except WaitFailed as error:
         label = state.get("id") if state else request.share_id or repr(request.name)
         raise PartialFailure("Share %s: %s" % (label, error), CloudflareError(str(error)),
-                             {"changed": changed, "share": state or {}})
+                             {"changed": changed, "share": share_facts(error.latest or state)})

@@ -8,10 +8,14 @@ Private to this collection: the interface may change without notice.
 
 Request cost (what the end-to-end tests pin down):
 - by id: 1 GET; list (account or organization): the pages ``list_all`` needs, 1 when unpaginated;
-- ``include_resources``: 0 extra (the API's ``include_resources=true`` query on the same GET);
-- ``include_recipients``: 1 recipients list per returned share (after the name filter);
+- ``include_resources``: 0 extra (the API's ``include_resources=true`` query on the same GET), except
+  for an organization listing, which does not take that query: 1 GET of each listed share (through
+  its owner's account, with ``include_resources=true``);
+- ``include_recipients``: 1 recipients list per returned share (after the name filter), and for a
+  share the account (or, in an organization listing, its owner) sent to the whole organization, 1
+  list of its excluded recipients;
 - ``include_spec``: as ``include_resources``, plus 1 recipients list per returned active sent
-  share, plus 1 listing of the account's active sent shares (to find duplicate names) unless
+  account share (1 excluded-recipients list per organization share), plus 1 listing of the account's active sent shares (to find duplicate names) unless
   the query's own listing already was that listing.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from ._api import ShareApi
 from ._errors import CloudflareError, InputError
-from ._model import TARGET_ORGANIZATION, share_spec
+from ._model import TARGET_ORGANIZATION, association_errors, share_spec
 from ._share import is_active_sent, list_sent_shares
 
 # Options passed to the list endpoints as they are (the API's own filters).
@@ -70,11 +74,16 @@ def find_shares(client, query, account_id=None):
     else:
         filters = dict(query.filters, **_resources_query(query.include_resources))
         if query.organization_id:
+            filters.pop("include_resources", None)  # not a parameter of the organization listing
             shares = ShareApi(client, None).list_organization_shares(query.organization_id, **filters)
         else:
             shares = ShareApi(client, account_id).list_shares(**filters)
         if query.name is not None:
             shares = [share for share in shares if share.get("name") == query.name]
+        if query.organization_id and query.include_resources:
+            # Never a silently empty list: each share (after the name filter) is read through its owner.
+            shares = [dict(share, resources=ShareApi(client, share["account_id"]).get_share(share["id"])["resources"])
+                      for share in shares]
     completed = [_complete(client, share, query, account_id) for share in shares]
     if query.include_spec:
         _add_specs(client, query, account_id, completed, shares)
@@ -86,11 +95,15 @@ def _complete(client, share, query, account_id):
     if not query.include_resources:
         share.pop("resources", None)
     exported = query.include_spec and is_active_sent(share) and share.get("target_type") != TARGET_ORGANIZATION
+    owner = share.get("account_id") if query.organization_id else account_id
     if query.include_recipients or exported:
         # An account lists recipients through its own path (it may have received the share);
         # an organization listing has no account of its own, so the owner's path is used.
-        owner = share.get("account_id") if query.organization_id else account_id
         share["recipients"] = ShareApi(client, owner).list_recipients(share["id"])
+        share["association_errors"] = association_errors(share)
+    own_organization_share = share.get("target_type") == TARGET_ORGANIZATION and share.get("account_id") == owner
+    if own_organization_share and (query.include_recipients or (query.include_spec and is_active_sent(share))):
+        share["excluded_recipients"] = ShareApi(client, owner).list_excluded_recipients(share["id"])
     return share
 
 

@@ -14,16 +14,28 @@ from __future__ import annotations
 
 import time
 
-from ._model import PENDING_RECIPIENT_STATUSES
+from ._model import PENDING_RECIPIENT_STATUSES, association_errors
 
 POLL_FIRST_DELAY = 0.5
 POLL_MAX_DELAY = 5.0
 
 
+class WaitFailed(Exception):
+    """What was waited for did not happen: the time ran out, or Cloudflare says it never will (a terminal error).
+
+    ``latest``: the last state seen.
+    """
+
+    def __init__(self, message, latest=None):
+        super().__init__(message)
+        self.latest = latest
+
+
 def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=time.sleep):
     """Poll ``check()`` (returns (done, value)) at once, then after 0.5, 1, 2, 4, 5, 5, ... seconds.
 
-    Returns the value once done; raises TimeoutError naming what is pending after ``timeout`` seconds.
+    Returns the value once done; raises WaitFailed naming what is pending after ``timeout`` seconds.
+    ``check`` may raise WaitFailed itself to stop at once.
     """
     deadline = clock() + timeout
     delay = POLL_FIRST_DELAY
@@ -31,7 +43,7 @@ def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=tim
     while not done:
         remaining = deadline - clock()
         if remaining <= 0:
-            raise TimeoutError("gave up after wait_timeout=%s s: %s" % (timeout, describe_pending(value)))
+            raise WaitFailed("gave up after wait_timeout=%s s: %s" % (timeout, describe_pending(value)), value)
         sleep(min(delay, remaining))
         delay = min(delay * 2, POLL_MAX_DELAY)
         done, value = check()
@@ -44,13 +56,30 @@ def pending_recipients(state, accounts=None):
             if r.get("association_status") in PENDING_RECIPIENT_STATUSES and (accounts is None or r.get("account_id") in accounts)]
 
 
+def describe_errors(errors):
+    return "; ".join("recipient account %s, resource %s: %s%s" % (
+        error["account_id"], error["resource_id"], error["error"], " (terminal)" if error["terminal"] else "")
+        for error in errors)
+
+
 def wait_for_recipients(api, state, timeout, accounts=None):
-    """The share once no recipient (of ``accounts``, or of the share) is associating or disassociating."""
+    """The share once no recipient (of ``accounts``, or of the share) is associating or disassociating.
+
+    Fails at once when Cloudflare reports a terminal association error (it will not be retried);
+    a timeout names the errors that were still being retried.
+    """
     def check():
         latest = dict(state, recipients=api.list_recipients(state["id"]))
+        terminal = [error for error in association_errors(latest, accounts) if error["terminal"]]
+        if terminal:
+            raise WaitFailed("Cloudflare will not associate it: %s" % describe_errors(terminal), latest)
         return not pending_recipients(latest, accounts), latest
-    return wait_until(check, timeout, lambda latest: "recipients still pending: " + ", ".join(pending_recipients(latest, accounts)),
-                      sleep=api.client.sleep)
+
+    def describe(latest):
+        pending = "recipients still pending: " + ", ".join(pending_recipients(latest, accounts))
+        errors = association_errors(latest, accounts)
+        return pending + ("; errors being retried: %s" % describe_errors(errors) if errors else "")
+    return wait_until(check, timeout, describe, sleep=api.client.sleep)
 
 
 def wait_for_deletion(api, state, timeout):

@@ -116,6 +116,23 @@ options:
       - Has no effect when O(resources) is omitted.
     type: bool
     default: true
+  excluded_recipients:
+    description:
+      - For a share with the whole organization (O(recipients=[{}])), the accounts of the organization it leaves
+        out, by account id. Omit to leave them alone; an empty list lifts every exclusion (with
+        O(purge_excluded_recipients=true)).
+      - Refused for a share with account recipients.
+      - A new exclusion is made before any resource changes and a lifted one after them, as recipient removals and
+        additions are. Cloudflare cannot create a share with its exclusions, so a new organization share with
+        O(excluded_recipients) is visible to the excluded accounts until the exclusion (the next request) lands.
+    type: list
+    elements: str
+  purge_excluded_recipients:
+    description:
+      - If V(true), exclusions not listed in O(excluded_recipients) are lifted; if V(false), listed ones are
+        only added.
+    type: bool
+    default: true
   allow_duplicate_name:
     description:
       - Allow a rename (O(share_id) with a new O(name)) to the name of another active share of the account.
@@ -125,7 +142,9 @@ options:
     default: false
   wait:
     description:
-      - With O(state=present), wait until no recipient is C(associating) or C(disassociating).
+      - With O(state=present), wait until no recipient is C(associating) or C(disassociating). A terminal
+        association error (Cloudflare will not retry it) fails the task at once, naming the recipient account,
+        the resource and Cloudflare's message; a timeout names the errors Cloudflare is still retrying.
       - With O(state=absent), wait until the share is C(deleted), also when it was already C(deleting) before
         the task.
       - Checks at once, then waits 0.5, 1, 2 and 4 seconds between checks, then 5 seconds between checks.
@@ -273,6 +292,42 @@ share:
         modified:
           description: When the recipient last changed.
           type: str
+        resources:
+          description:
+            - The recipient's association of each resource of the share (Cloudflare's C(include_resources) view).
+          type: list
+          elements: dict
+          contains:
+            resource_id:
+              description: The shared object's id.
+              type: str
+            resource_version:
+              description: The version of the share resource.
+              type: int
+            error:
+              description: Why the association of this resource failed; empty when it did not.
+              type: str
+              sample: Recipient is missing necessary entitlement
+            terminal:
+              description: Whether the error is final (V(true)) or Cloudflare keeps retrying (V(false)).
+              type: bool
+    association_errors:
+      description:
+        - The failed associations of the share's present recipients, as Cloudflare reports them per recipient and
+          resource (C(terminal) says Cloudflare will not retry).
+        - Returned when the recipients were read. With O(wait=true), a terminal error fails the task at once.
+      type: list
+      elements: dict
+      sample:
+        - account_id: 1b6f0e4a9c2d4e8f8a7b6c5d4e3f2a10
+          resource_id: 0a1b2c3d4e5f40718293a4b5c6d7e8f9
+          error: Recipient is missing necessary entitlement
+          terminal: true
+    excluded_recipients:
+      description: For an organization share, the accounts it leaves out (V(id), V(account_id), V(created), V(modified)).
+      returned: for shares with the whole organization
+      type: list
+      elements: dict
     resources:
       description: Every share resource, in any status.
       type: list

@@ -74,17 +74,22 @@ options:
         a 32-character lowercase hexadecimal identifier.
       - O(account_id) is not needed (and not used) with this option. O(name), O(kind), O(status),
         O(target_type) and O(resource_types) filter the organization's shares too.
+      - Use O(api_email) with O(api_key) (the Global API key), since Cloudflare's user API tokens support only some
+        organization operations, and its reference lists only the key for this listing.
     type: str
   include_recipients:
     description:
-      - Add each share's C(recipients), in any association status.
-      - Costs one request per returned share (after the O(name) filter).
+      - Add each share's C(recipients), in any association status, each with its association of each resource
+        (and any association error); and C(association_errors), the errors in short.
+      - For a share with the whole organization that the account sent, add its C(excluded_recipients) too.
+      - Costs one request per returned share (after the O(name) filter), and one more per organization share.
     type: bool
     default: false
   include_resources:
     description:
       - Add each share's C(resources), in any status.
-      - Costs no extra request (the API adds them to its answer).
+      - Costs no extra request (the API adds them to its answer), except with O(organization_id), whose listing
+        does not take that request, and then costs one request per returned share.
     type: bool
     default: false
   include_spec:
@@ -169,9 +174,10 @@ EXAMPLES = r"""
     include_recipients: true
   register: one
 
-- name: List every active share of the organization (no account_id needed)
+- name: List every active share of the organization (no account_id needed; user API tokens cannot, so the Global API key)
   edgeops.cloudflare.share_info:
-    api_token: "{{ vault_cloudflare_api_token }}"
+    api_email: "{{ vault_cloudflare_email }}"
+    api_key: "{{ vault_cloudflare_api_key }}"
     organization_id: 5f0c7c1b2ed04c41a0e0d7e5a2f7c0d1
     status: active
 
@@ -265,6 +271,32 @@ shares:
           description: When the recipient last changed (RFC 3339).
           type: str
           sample: "2023-09-21T18:56:32.624632Z"
+        resources:
+          description:
+            - The recipient's association of each resource, with C(error) (empty when none) and C(terminal)
+              (whether Cloudflare keeps retrying).
+          type: list
+          elements: dict
+    association_errors:
+      description:
+        - The failed associations of the share's present recipients (C(account_id), C(resource_id), C(error),
+          C(terminal)); empty when there is none.
+      returned: when O(include_recipients=true)
+      type: list
+      elements: dict
+      sample:
+        - account_id: 1b6f0e4a9c2d4e8f8a7b6c5d4e3f2a10
+          resource_id: 0a1b2c3d4e5f40718293a4b5c6d7e8f9
+          error: Recipient is missing necessary entitlement
+          terminal: true
+    excluded_recipients:
+      description:
+        - The accounts a share with the whole organization leaves out (C(id), C(account_id), C(created),
+          C(modified)).
+      returned: with O(include_recipients=true), for organization shares the account (or in an organization
+        listing, any account of it) sent
+      type: list
+      elements: dict
     resources:
       description: Every share resource, in any status.
       returned: when O(include_resources=true)

@@ -36,6 +36,8 @@ options:
   wait:
     description:
       - Wait until the recipient is C(associated) (present) or C(disassociated) (absent).
+      - Fails at once when Cloudflare reports a terminal association error for it (it will not retry);
+        a timeout names the errors it is still retrying.
     type: bool
     default: false
   wait_timeout:
@@ -109,6 +111,13 @@ recipient:
     modified:
       description: When the recipient last changed.
       type: str
+    resources:
+      description:
+        - The recipient's association of each resource of the share, with C(error) (empty when none; for example
+          V(Recipient is missing necessary entitlement)) and C(terminal) (V(false) while Cloudflare keeps retrying).
+        - With O(wait=true), a terminal error fails the task at once, naming the account, the resource and the error.
+      type: list
+      elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -118,6 +118,17 @@ options:
           - If V(true), resources not listed are removed; if V(false), listed ones are only added or updated.
         type: bool
         default: true
+      excluded_recipients:
+        description:
+          - For a share with the whole organization, the accounts it leaves out; as the
+            P(edgeops.cloudflare.share#module) module's O(edgeops.cloudflare.share#module:excluded_recipients).
+        type: list
+        elements: str
+      purge_excluded_recipients:
+        description:
+          - If V(true), exclusions not listed are lifted; if V(false), listed ones are only added.
+        type: bool
+        default: true
       allow_duplicate_name:
         description:
           - Allow a rename (O(shares[].share_id) with a new O(shares[].name)) to the name of another active share

@@ -71,12 +71,19 @@ def assert_utc(*moments: datetime) -> None:
         assert isinstance(moment, datetime) and moment.utcoffset() == timedelta(0)
 
 
-def new_share(client: Cloudflare, recipients: list[dict] | None = None,
-              resources: list[dict] | None = None) -> ResourceSharingCreateResponse:
+def create_share(client: Cloudflare, recipients: list[dict] | None = None,
+                 resources: list[dict] | None = None) -> ResourceSharingCreateResponse:
     return client.resource_sharing.create(
         account_id=MAIN_ACCOUNT, name="waf",
         recipients=[{"recipient_account_id": MEMBER_B}] if recipients is None else recipients,
         resources=[RULESET] if resources is None else resources)
+
+
+def new_share(client: Cloudflare, recipients: list[dict] | None = None,
+              resources: list[dict] | None = None) -> ResourceSharingGetResponse:
+    """A new share read back with its resources (the create answer does not promise them)."""
+    created = create_share(client, recipients, resources)
+    return client.resource_sharing.get(created.id, account_id=MAIN_ACCOUNT, include_resources=True)
 
 
 def sdk_requests(emulator: Emulator) -> list[tuple[str, dict]]:
@@ -86,19 +93,23 @@ def sdk_requests(emulator: Emulator) -> list[tuple[str, dict]]:
 # --- client.resource_sharing -----------------------------------------------------------------
 
 
-def test_resource_sharing_create(client):
-    share = new_share(client)
+def test_resource_sharing_create(client, emulator):
+    share = create_share(client)
     assert isinstance(share, ResourceSharingCreateResponse)
     assert (share.account_id, share.account_name, share.organization_id) == (MAIN_ACCOUNT, "Account A", MAIN_ORG)
     assert (share.name, share.status, share.kind, share.target_type) == ("waf", "active", "sent", "account")
     assert_utc(share.created, share.modified)
+    # The minimal profile (the default) answers only what the schema promises without include_*.
+    assert (share.resources, share.associating_recipient_count) == (None, None)
+    emulator.configure(answer_profile="generous")
+    share = create_share(client)
     assert (share.associating_recipient_count, share.associated_recipient_count) == (1, 0)
     [shared] = share.resources
     assert (shared.resource_type, shared.resource_version, shared.status, shared.meta) == (
         "custom-ruleset", 0, "active", {})
     assert_utc(shared.created, shared.modified)
 
-    organization_share = new_share(client, recipients=[{}])
+    organization_share = create_share(client, recipients=[{}])
     assert organization_share.target_type == "organization"
     assert organization_share.associating_recipient_count == len(MEMBER_ACCOUNTS)
 

@@ -21,7 +21,7 @@ import pytest
 import requests
 import yaml
 
-from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import EMAIL, KEY, MAIN_ACCOUNT, MEMBER_ACCOUNTS, TOKEN
 
 ansible_runner = pytest.importorskip(
     "ansible_runner", reason="ansible-runner is not installed (pip install -r tests/requirements/ecosystem.txt)")
@@ -50,10 +50,10 @@ def load_credential_type():
     return credential_type
 
 
-def credential_inputs(credential_type, extra_by_env):
+def credential_inputs(credential_type, extra_by_env, defaults=True):
     """A credential of this type: each field is given the value of the environment variable it is injected as."""
     env = jinja2.sandbox.ImmutableSandboxedEnvironment()
-    values_by_env = dict(CREDENTIAL_VALUES_BY_ENV, **extra_by_env)
+    values_by_env = dict(CREDENTIAL_VALUES_BY_ENV if defaults else {}, **extra_by_env)
     inputs = {}
     for env_var, template in credential_type["injectors"].get("env", {}).items():
         referenced = jinja2.meta.find_undeclared_variables(env.parse(template))
@@ -234,3 +234,36 @@ def test_scheduled_drift_report_job_fails_only_on_drift_and_writes_nothing(tmp_p
     assert "Cloudflare shares drifted from cloudflare_shares" in output
     assert "to update ['waf']" in output and "to delete ['made by hand']" in output, output
     assert [entry for entry in clean_emulator.requests_log() if entry["method"] != "GET"] == []
+
+
+@pytest.mark.parametrize(("scheme", "outcome"), [
+    ("token", "key:token"),
+    ("email and key", "key:key"),
+    ("token, email and key", "Use one auth scheme: CLOUDFLARE_API_TOKEN alone, or CLOUDFLARE_EMAIL with CLOUDFLARE_API_KEY"),
+    ("nothing", "No Cloudflare credentials"),
+])
+def test_the_credential_type_takes_exactly_one_scheme(tmp_path, clean_emulator, collections_path, credential_type,
+                                                      monkeypatch, scheme, outcome):
+    """Fields left empty are injected as empty variables, which count as unset; both schemes or none fail clearly."""
+    for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    filled = {"token": {"CLOUDFLARE_API_TOKEN": TOKEN},
+              "email and key": {"CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY},
+              "token, email and key": {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY},
+              "nothing": {}}[scheme]
+    inputs = credential_inputs(credential_type, dict(filled, CLOUDFLARE_ACCOUNT_ID=MAIN_ACCOUNT), defaults=False)
+    injected, injected_extra_vars = awx_inject(credential_type, inputs)
+    assert all(name in injected for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"))
+    private_data_dir = make_private_data_dir(tmp_path / "job", injected, injected_extra_vars, clean_emulator,
+                                             collections_path)
+    job = run_job(private_data_dir, "scheme")
+    output = job.stdout.read()
+    if outcome.startswith("key:"):
+        assert (job.status, job.rc) == ("successful", 0), output
+        assert {entry["auth"] for entry in clean_emulator.requests_log()} == {outcome[4:]}
+    else:
+        assert job.status == "failed" and outcome in output, output
+        assert clean_emulator.requests_log() == []
+    for secret in (TOKEN, KEY):
+        assert not any(form in output for form in secret_forms(secret))

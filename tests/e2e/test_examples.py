@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
+    EMAIL,
+    KEY,
+    MAIN_ACCOUNT,
+    MAIN_ORG,
+    MEMBER_ACCOUNTS,
+    TOKEN,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(path for path in (REPO_ROOT / "plugins" / "modules").glob("*.py") if path.name != "__init__.py")
@@ -36,7 +43,7 @@ WORLD = [{
         {"resource_type": "gateway-policy", "resource_id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
     ],
 }]
-VAULT_VARS = {"vault_cloudflare_api_token": TOKEN}
+VAULT_VARS = {"vault_cloudflare_api_token": TOKEN, "vault_cloudflare_email": EMAIL, "vault_cloudflare_api_key": KEY}
 ADHOC_LINE = re.compile(r"^#\s*(ansible\s+\S+\s+.*)$")
 
 

@@ -55,7 +55,8 @@ def seed_world(emulator):
 
 SCENARIOS = {
     # name: (options, converge by share id?, the requests of a clean run of the share module)
-    "create": (CREATE, False, ["GET", "POST", "GET"]),
+    # the listing, the create, the share read back (the create answer does not promise its resources), recipients
+    "create": (CREATE, False, ["GET", "POST", "GET", "GET"]),
     # get share, its recipients, the listing (no other share may have the new name); remove B; update R1,
     # add R3, R4; add C and D (one PUT); rename; read back
     "reconcile": (RECONCILE, True, ["GET", "GET", "GET", "DELETE", "PUT", "POST", "POST", "PUT", "PUT", "GET"]),

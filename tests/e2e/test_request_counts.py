@@ -13,9 +13,9 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER
 
 A, B, C = MEMBER_ACCOUNTS
 HEX32 = re.compile(r"[0-9a-f]{32}")
-LIST, SHARE, RECIPIENTS, RECIPIENT, RESOURCES, RESOURCE = (
+LIST, SHARE, RECIPIENTS, RECIPIENT, RESOURCES, RESOURCE, EXCLUDED = (
     "/shares", "/shares/{id}", "/shares/{id}/recipients", "/shares/{id}/recipients/{id}",
-    "/shares/{id}/resources", "/shares/{id}/resources/{id}")
+    "/shares/{id}/resources", "/shares/{id}/resources/{id}", "/shares/{id}/excluded-recipients")
 OTHER_SHARES = 1000
 SEED_BATCH = 500
 
@@ -78,7 +78,8 @@ def test_share_module_request_counts_in_a_large_account(runner, emulator):
     org = dict(name="counted-org", recipients=[{}], resources=[resource(9)])
     expected = [
         # (task, its requests, in order)
-        (share("create", base, register="created"), [("GET", LIST), ("POST", LIST), ("GET", RECIPIENTS)]),
+        # The create answer promises no resources: the share is read back for them, then its recipients.
+        (share("create", base, register="created"), [("GET", LIST), ("POST", LIST), ("GET", SHARE), ("GET", RECIPIENTS)]),
         (share("no-op by name", base), [("GET", LIST), ("GET", RECIPIENTS)]),
         (share("no-op by id", dict(share_id="{{ created.share.id }}", name="counted")), [("GET", SHARE), ("GET", RECIPIENTS)]),
         # A rename reads the listing: no other active share may have the new name.
@@ -102,8 +103,10 @@ def test_share_module_request_counts_in_a_large_account(runner, emulator):
         (share("three changes", dict(share_id="{{ created.share.id }}", name="counted-3", recipients=accounts(B, C),
                                      resources=[resource(1, meta={"v": 2}), resource(3)])),
          [("GET", SHARE), ("GET", RECIPIENTS), ("GET", LIST), ("PUT", RESOURCE), ("POST", RESOURCES), ("PUT", SHARE)]),
-        (share("create org share", org), [("GET", LIST), ("POST", LIST), ("GET", RECIPIENTS)]),
-        (share("no-op org share", org), [("GET", LIST), ("GET", RECIPIENTS)]),
+        # An organization share's excluded recipients are read too (the share module returns them).
+        (share("create org share", org), [("GET", LIST), ("POST", LIST), ("GET", SHARE), ("GET", RECIPIENTS),
+                                          ("GET", EXCLUDED)]),
+        (share("no-op org share", org), [("GET", LIST), ("GET", RECIPIENTS), ("GET", EXCLUDED)]),
         # The recipients are read before the delete: the result and the diff show the share as it was.
         (share("delete", dict(name="counted-3", state="absent")), [("GET", LIST), ("GET", RECIPIENTS), ("DELETE", SHARE)]),
         (share("delete again", dict(name="counted-3", state="absent")), [("GET", LIST)]),

@@ -210,9 +210,9 @@ def test_results_carry_the_real_recipients_of_every_share(runner, emulator):
 
 def test_role_prune_guard_and_drift_summary(runner, emulator):
     org = dict(SHARES[1], target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
-    emulator.seed([SHARES[0], org] + [{"name": "stray-%d" % n, "recipients": [{"account_id": A}],
-                                      "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}
-                                     for n in range(2)])
+    strays = [{"name": "stray-%d" % n, "recipients": [{"account_id": A}],
+               "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]} for n in range(2)]
+    emulator.seed([SHARES[0], org] + strays)
     emulator.clear_log()
     # An empty list (a missing variable file) with prune: refused before any write.
     run = runner.playbook(play=role_play([], resource_sharing_prune=True))

@@ -37,13 +37,22 @@ A, B, C = MEMBER_ACCOUNTS
 # --- create, re-run, check mode, diff -------------------------------------------------------------------
 
 
-def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulator):
-    run = runner.playbook(share_task("first", **spec()), share_task("second", **spec()))
+@pytest.mark.parametrize("profile", ["minimal", "generous"])
+def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulator, profile):
+    """The create answer promises no resources (minimal, the reference): the share is read back once for them."""
+    emulator.configure(answer_profile=profile)
+    run = runner.playbook(share_task("first", **spec()), share_task("second", **spec()), diff=True)
     assert_changed_then_unchanged(run)
+    share_id = run.task("first")["result"]["share"]["id"]
+    read_back = [("GET", "/" + share_id)] if profile == "minimal" else []
     assert requests_of(emulator) == [
-        ("GET", ""), ("POST", ""), ("GET", "/%s/recipients" % run.task("first")["result"]["share"]["id"]),
-        ("GET", ""), ("GET", "/%s/recipients" % run.task("first")["result"]["share"]["id"]),
+        ("GET", ""), ("POST", ""), *read_back, ("GET", "/%s/recipients" % share_id),
+        ("GET", ""), ("GET", "/%s/recipients" % share_id),
     ]
+    created = run.task("first")["result"]
+    assert [r["resource_id"] for r in created["share"]["resources"]] == [RULESET]
+    assert all(r["id"] for r in created["share"]["resources"]), "the resources' real ids, read back"
+    assert [r["resource_id"] for r in created["diff"]["after"]["resources"]] == [RULESET]
     share = run.task("second")["result"]["share"]
     assert share["name"] == "waf" and share["target_type"] == "account" and share["status"] == "active"
     assert [r["account_id"] for r in share["recipients"]] == [A]

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import yaml
 
-from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
+    EMAIL,
+    FOREIGN_ACCOUNT,
+    KEY,
+    MAIN_ACCOUNT,
+    MAIN_ORG,
+    MEMBER_ACCOUNTS,
+    TOKEN,
+)
 
 A, B, C = MEMBER_ACCOUNTS
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+RULESET_2 = "1b2c3d4e5f40718293a4b5c6d7e8f9a0"
 POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+TOKEN_FROM_ENV = "{{ lookup('env', 'TEST_TOKEN') }}"
 UNKNOWN_SHARE = "ffffffffffffffffffffffffffffffff"
 API_PREFIX = "/client/v4"
 SHARES = "/accounts/%s/shares" % MAIN_ACCOUNT
 SHARE_FIELDS = {"id", "name", "account_id", "account_name", "organization_id", "status", "target_type", "kind",
                 "created", "modified"}
+# Recipients are always read with their association of each resource (and its errors).
+WITH_RES = {"include_resources": ["true"]}
 
 
 def info(label, **args):
@@ -144,7 +156,7 @@ def test_include_switches_cost_exactly_the_requests_they_need(runner, emulator):
     assert [[r["account_id"] for r in s["recipients"]] for s in with_recipients] == [[A, B], [C], [A], [MAIN_ACCOUNT]]
     dups = shares_of(run, "name with recipients")
     assert [s["id"] for s in dups] == [first["id"], second["id"]]
-    assert all(set(s) == SHARE_FIELDS | {"recipients", "resources"} for s in dups)
+    assert all(set(s) == SHARE_FIELDS | {"recipients", "resources", "association_errors"} for s in dups)
 
     unknown = run.task("unknown id")
     assert unknown["status"] == "failed"
@@ -158,19 +170,19 @@ def test_include_switches_cost_exactly_the_requests_they_need(runner, emulator):
         ("GET", "/".join((SHARES, first["id"])), {}),
         # by id + include_resources + include_recipients: 1 + 1
         ("GET", "/".join((SHARES, first["id"])), with_res),
-        ("GET", recipients_path(first["id"]), {}),
+        ("GET", recipients_path(first["id"]), with_res),
         # a received share's recipients through the main account's own path: 1 + 1
         ("GET", "/".join((SHARES, received["id"])), {}),
-        ("GET", recipients_path(received["id"]), {}),
+        ("GET", recipients_path(received["id"]), with_res),
         # list + include_resources: 1
         ("GET", SHARES, with_res),
         # list + include_recipients, 4 shares: 1 + 4
         ("GET", SHARES, {}),
-        *[("GET", recipients_path(share_id), {}) for share_id in ids],
+        *[("GET", recipients_path(share_id), with_res) for share_id in ids],
         # name filter + both switches: 1 + one recipients list per matching share (2 of 4)
         ("GET", SHARES, with_res),
-        ("GET", recipients_path(first["id"]), {}),
-        ("GET", recipients_path(second["id"]), {}),
+        ("GET", recipients_path(first["id"]), with_res),
+        ("GET", recipients_path(second["id"]), with_res),
         # unknown id: 1, the 404
         ("GET", "/".join((SHARES, UNKNOWN_SHARE)), {}),
     ]
@@ -201,7 +213,7 @@ def test_name_filter_reads_every_page_when_the_api_paginates(runner, emulator):
                ("GET", SHARES, {"page": ["2"], "per_page": ["100"]})]
     assert calls(emulator) == [
         *listing,
-        *listing, ("GET", recipients_path(seeded[2]["id"]), {}), ("GET", recipients_path(seeded[107]["id"]), {}),
+        *listing, ("GET", recipients_path(seeded[2]["id"]), WITH_RES), ("GET", recipients_path(seeded[107]["id"]), WITH_RES),
         *listing,
     ]
 
@@ -209,35 +221,51 @@ def test_name_filter_reads_every_page_when_the_api_paginates(runner, emulator):
 # --- organization listing ---------------------------------------------------------------------------------
 
 
-def test_organization_listing_needs_no_account_id(runner, emulator):
+def test_organization_listing_needs_no_account_id_and_takes_the_global_api_key(runner, emulator):
     mine, members, foreign = emulator.seed([
         share_spec("mine"),
-        share_spec("from-b", recipients=(C,), account_id=A),
+        share_spec("from-b", recipients=(C,), account_id=A, resources=[resource(RULESET_2)]),
         share_spec("foreign", recipients=(), account_id=FOREIGN_ACCOUNT),
     ])
     emulator.clear_log()
-    credentials = {"api_token": TOKEN, "base_url": emulator.base_url}  # no account_id anywhere
+    # No account_id anywhere; the Global API key, since Cloudflare's user tokens do not list an organization's shares.
+    credentials = {"api_email": EMAIL, "api_key": "{{ lookup('env', 'TEST_API_KEY') }}", "base_url": emulator.base_url}
     run = runner.playbook(
         info("organization", organization_id=MAIN_ORG, **credentials),
         info("organization with recipients", organization_id=MAIN_ORG, include_recipients=True, **credentials),
         info("organization filtered", organization_id=MAIN_ORG, name="from-b", include_resources=True, status="active",
              **credentials),
-        auth="none",
+        info("organization with resources", organization_id=MAIN_ORG, include_resources=True, **credentials),
+        dict(info("token on the organization", organization_id=MAIN_ORG, api_token=TOKEN_FROM_ENV,
+                  base_url=emulator.base_url), ignore_errors=True),
+        auth="none", env={"TEST_API_KEY": KEY, "TEST_TOKEN": TOKEN},
     )
     assert run.rc == 0, run.output
     assert [s["id"] for s in shares_of(run, "organization")] == [mine["id"], members["id"]]
     assert [[r["account_id"] for r in s["recipients"]] for s in shares_of(run, "organization with recipients")] == [[A], [C]]
     [filtered] = shares_of(run, "organization filtered")
-    assert filtered["account_id"] == A and [r["resource_id"] for r in filtered["resources"]] == [RULESET]
+    assert filtered["account_id"] == A and [r["resource_id"] for r in filtered["resources"]] == [RULESET_2]
+    # Never a silently empty list: the organization listing takes no include_resources, so each share is read.
+    assert [[r["resource_id"] for r in s["resources"]] for s in shares_of(run, "organization with resources")] == [
+        [RULESET], [RULESET_2]]
+    message = run.task("token on the organization")["result"]["msg"]
+    assert "HTTP 403: [10000]" in message and "use api_email with api_key, the Global API key" in message, message
     org_shares = "/organizations/%s/shares" % MAIN_ORG
     assert calls(emulator) == [
         ("GET", org_shares, {}),
         # each share's recipients through its owner's account
         ("GET", org_shares, {}),
-        ("GET", recipients_path(mine["id"]), {}),
-        ("GET", recipients_path(members["id"], owner=A), {}),
-        ("GET", org_shares, {"status": ["active"], "include_resources": ["true"]}),
+        ("GET", recipients_path(mine["id"]), WITH_RES),
+        ("GET", recipients_path(members["id"], owner=A), WITH_RES),
+        # the listing without include_resources (not a parameter of it), then the one share through its owner
+        ("GET", org_shares, {"status": ["active"]}),
+        ("GET", "/accounts/%s/shares/%s" % (A, members["id"]), WITH_RES),
+        ("GET", org_shares, {}),
+        ("GET", "/".join((SHARES, mine["id"])), WITH_RES),
+        ("GET", "/accounts/%s/shares/%s" % (A, members["id"]), WITH_RES),
+        ("GET", org_shares, {}),
     ]
+    assert {entry["auth"] for entry in emulator.requests_log()[:-1]} == {"key"}
     assert foreign["id"] not in str(run.results)
 
 

@@ -20,6 +20,7 @@ import requests
 from ansible_collections.edgeops.cloudflare.tests.emulator.server import (  # the world and the default credentials are defined once, in server.py
     DEFAULT_EMAIL as EMAIL,
     DEFAULT_KEY as KEY,
+    DEFAULT_READ_TOKEN as READ_TOKEN,
     DEFAULT_TOKEN as TOKEN,
     FOREIGN_ACCOUNT,
     FOREIGN_ORG,
@@ -29,7 +30,7 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.server import (  # th
 )
 
 __all__ = [
-    "EMAIL", "FOREIGN_ACCOUNT", "FOREIGN_ORG", "KEY", "MAIN_ACCOUNT", "MAIN_ORG", "MEMBER_ACCOUNTS", "TOKEN",
+    "EMAIL", "FOREIGN_ACCOUNT", "FOREIGN_ORG", "KEY", "MAIN_ACCOUNT", "MAIN_ORG", "MEMBER_ACCOUNTS", "READ_TOKEN", "TOKEN",
     "Emulator", "EmulatorError",
 ]
 
@@ -157,6 +158,17 @@ class Emulator:
 
     def advance(self) -> int:
         return self._admin_call("POST", "advance")["completed"]
+
+    def add_association_error(self, share_id: str, account_id: str, error: str, terminal: bool,
+                              resource_id: str | None = None) -> dict:
+        """Make the recipient's association fail for one resource (default: the share's first active one)."""
+        payload = {"share_id": share_id, "account_id": account_id, "error": error, "terminal": terminal}
+        if resource_id is not None:
+            payload["resource_id"] = resource_id
+        return self._admin_call("POST", "association-errors", payload)["share"]
+
+    def clear_association_errors(self) -> None:
+        self._admin_call("DELETE", "association-errors")
 
     def exposures(self) -> set[tuple[str, ...]]:
         """Every (share id, recipient account, resource type, resource account, resource id) that could see each

@@ -37,6 +37,8 @@ API_PREFIX = "/client/v4"
 ADMIN_PREFIX = "/__admin"
 
 DEFAULT_TOKEN = "emulator-token"
+# A token with the account's Resource Sharing Read permission only: every write answers 403 / 10000.
+DEFAULT_READ_TOKEN = "emulator-read-token"
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_KEY = "emulator-global-key"
 
@@ -79,6 +81,7 @@ LIVE_RECIPIENT_STATUSES = ("associating", "associated")
 SETTLED_STATUS = {"associating": "associated", "disassociating": "disassociated", "deleting": "deleted"}
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
+UUID_OR_HEX = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_NAME_LENGTH = 255
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -161,13 +164,31 @@ class Record:
         return True
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """How answers echo a share resource (config `empty_meta_echo`, `meta_key_order`); see CONTRACT.md."""
+
+    empty_meta: str = "object"
+    reverse_meta_keys: bool = False
+
+
+STORED = Rendering()
+
+
 @dataclass(kw_only=True)
 class Recipient(Record):
     account_id: str
+    # Association errors by resource_id: (message, terminal). While any is set, `associating` does not settle.
+    errors: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_RECIPIENT_STATUSES
+
+    def settle(self, now: float) -> bool:
+        if self.errors and self.status == "associating":
+            return False
+        return super().settle(now)
 
     def to_json(self, association_report: list[dict] | None = None) -> dict:
         data = {
@@ -199,8 +220,8 @@ class ShareResource(Record):
         self.resource_version += 1
         self.modified = moment.stamp
 
-    def to_json(self) -> dict:
-        return {
+    def to_json(self, rendering: Rendering = STORED) -> dict:
+        data = {
             "id": self.id,
             "resource_id": self.resource_id,
             "resource_account_id": self.resource_account_id,
@@ -211,10 +232,32 @@ class ShareResource(Record):
             "created": self.created,
             "modified": self.modified,
         }
+        if self.meta == {} and rendering.empty_meta != "object":
+            if rendering.empty_meta == "null":
+                data["meta"] = None
+            else:
+                del data["meta"]
+        elif isinstance(self.meta, dict) and rendering.reverse_meta_keys:
+            data["meta"] = dict(reversed(list(self.meta.items())))
+        return data
 
-    def association_json(self) -> dict:
+    def association_json(self, recipient: Recipient) -> dict:
+        message, terminal = recipient.errors.get(self.resource_id, ("", False))
         return {"resource_id": self.resource_id, "resource_version": self.resource_version,
-                "error": "", "terminal": False}
+                "error": message, "terminal": terminal}
+
+
+@dataclass(kw_only=True)
+class ExcludedRecipient:
+    """An account left out of an organization-targeted share (no status: it is excluded, or it is not listed)."""
+
+    id: str
+    account_id: str
+    created: str
+    modified: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "account_id": self.account_id, "created": self.created, "modified": self.modified}
 
 
 @dataclass(kw_only=True)
@@ -224,6 +267,7 @@ class Share(Record):
     target_type: str
     recipients: list[Recipient] = field(default_factory=list)
     resources: list[ShareResource] = field(default_factory=list)
+    excluded: list[ExcludedRecipient] = field(default_factory=list)
 
     def records(self) -> Iterator[Record]:
         yield self
@@ -253,8 +297,25 @@ class Share(Record):
     def has_resource_type(self, resource_types: list[str]) -> bool:
         return any(r.status != "deleted" and r.resource_type in resource_types for r in self.resources)
 
-    def association_report(self) -> list[dict]:
-        return [r.association_json() for r in self.resources if r.status != "deleted"]
+    def association_report(self, recipient: Recipient) -> list[dict]:
+        return [r.association_json(recipient) for r in self.resources if r.status != "deleted"]
+
+    def find_excluded(self, excluded_id: str) -> ExcludedRecipient | None:
+        return next((e for e in self.excluded if e.id == excluded_id), None)
+
+    def reconcile_organization(self, moment: Moment) -> None:
+        """An organization share's recipients: every member account of the owner's organization but the excluded.
+
+        UNVERIFIED CHOICE (the reconciliation is Cloudflare's background job): it runs at once here; an
+        excluded account's recipient starts disassociating, a no-longer-excluded one associating.
+        """
+        excluded = {e.account_id for e in self.excluded}
+        for account in organization_recipient_accounts(self.account_id):
+            recipient = self.recipient_for(account)
+            if account in excluded and recipient is not None and recipient.is_live:
+                recipient.begin("disassociating", moment)
+            elif account not in excluded and (recipient is None or not recipient.is_live):
+                self.associate(account, moment)
 
     def associate(self, account_id: str, moment: Moment) -> Recipient:
         """Makes the account a recipient again, reusing its record when it was removed."""
@@ -287,7 +348,8 @@ class Share(Record):
             if recipient.is_live:
                 recipient.begin("disassociating", moment)
 
-    def to_json(self, viewer: str | None = None, *, with_resources: bool = False, with_counts: bool = False) -> dict:
+    def to_json(self, viewer: str | None = None, *, with_resources: bool = False, with_counts: bool = False,
+                rendering: Rendering = STORED) -> dict:
         data = {
             "id": self.id,
             "account_id": self.account_id,
@@ -304,7 +366,7 @@ class Share(Record):
             for status in RECIPIENT_STATUSES:
                 data[f"{status}_recipient_count"] = sum(r.status == status for r in self.recipients)
         if with_resources:
-            data["resources"] = [resource.to_json() for resource in self.resources]
+            data["resources"] = [resource.to_json(rendering) for resource in self.resources]
         return data
 
     def exposures(self) -> set[tuple[str, ...]]:
@@ -316,8 +378,13 @@ class Share(Record):
                 for resource in self.resources if resource.status == "active"}
 
     def snapshot(self) -> dict:
-        """The admin view: every field, every recipient and every resource."""
-        return {**self.to_json(with_resources=True), "recipients": [r.to_json() for r in self.recipients]}
+        """The admin view: every field, every recipient (with its association errors) and every resource, as stored."""
+        recipients = [dict(r.to_json(), errors={k: list(v) for k, v in r.errors.items()}) if r.errors else r.to_json()
+                      for r in self.recipients]
+        snapshot = {**self.to_json(with_resources=True), "recipients": recipients}
+        if self.target_type == "organization":
+            snapshot["excluded_recipients"] = [e.to_json() for e in self.excluded]
+        return snapshot
 
 
 class ShareStore:
@@ -486,6 +553,7 @@ class Credentials:
     tokens: tuple[str, ...]
     email: str
     key: str
+    read_tokens: tuple[str, ...] = ()
 
 
 def missing_auth() -> ApiError:
@@ -497,13 +565,15 @@ def failed_auth() -> ApiError:
 
 
 def authenticate(headers: Message, credentials: Credentials) -> tuple[str, ApiError | None]:
-    """The scheme for the request log ("token", "key", "none", "invalid") and the error, if any."""
+    """The scheme for the request log ("token", "read-token", "key", "none", "invalid") and the error, if any."""
     authorization = headers.get("Authorization")
     if authorization is not None:
         scheme, _separator, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             malformed = error(6111, "Invalid format for Authorization header")
             return "invalid", ApiError(400, error(6003, "Invalid request headers", chain=[malformed]))
+        if token.strip() in credentials.read_tokens:
+            return "read-token", None
         return ("token", None) if token.strip() in credentials.tokens else ("invalid", failed_auth())
     email, key = headers.get("X-Auth-Email"), headers.get("X-Auth-Key")
     if email is None and key is None:
@@ -511,6 +581,20 @@ def authenticate(headers: Message, credentials: Credentials) -> tuple[str, ApiEr
     if email is None or key is None:
         return "invalid", missing_auth()
     return ("key", None) if (email, key) == (credentials.email, credentials.key) else ("invalid", failed_auth())
+
+
+def refuse_by_scope(auth: str, request: Request) -> None:
+    """What a token may not do: write with read-only permission, or use an organization endpoint at all.
+
+    Cloudflare documents that user API tokens support only some organization operations (the
+    Global API key is the workaround), and its schema lists only the key for the organization
+    listing; the emulator refuses every token there. Both answer 403 / 10000, as a missing
+    permission does (CONTRACT.md).
+    """
+    if auth in ("token", "read-token") and request.path.startswith(f"{API_PREFIX}/organizations/"):
+        raise failed_auth()
+    if auth == "read-token" and request.method != "GET":
+        raise failed_auth()
 
 
 # --- Query parameters and pagination -----------------------------------------------------
@@ -629,7 +713,15 @@ def checked_resources(items: object, problems: Problems) -> list[dict]:
     return [checked_resource(item, f"/resources/{index}", problems) for index, item in enumerate(items)]
 
 
-def attach_resource(share: Share, fields: dict, moment: Moment, pointer: str | None = None) -> ShareResource:
+def canonical_resource_id(resource_id: str) -> str:
+    """A UUID (36 characters with dashes) or a 32-hex id in lower case without dashes; any other id as it is."""
+    compact = resource_id.replace("-", "").lower()
+    return compact if UUID_OR_HEX.fullmatch(resource_id) else resource_id
+
+
+def attach_resource(app: App, share: Share, fields: dict, moment: Moment, pointer: str | None = None) -> ShareResource:
+    if app.config["resource_id_form"] == "canonical":
+        fields = dict(fields, resource_id=canonical_resource_id(fields["resource_id"]))
     identity = (fields["resource_type"], fields["resource_account_id"], fields["resource_id"])
     if share.has_active_resource(identity):
         raise ApiError(409, error(1008, "This resource is already part of the share", pointer=pointer))
@@ -757,11 +849,14 @@ def list_organization_shares(app: App, call: Call) -> Answer:
 
 
 def share_listing(app: App, call: Call, shares: list[Share], viewer: str | None) -> Answer:
-    with_resources = query_flag(call.query, "include_resources")
-    with_counts = query_flag(call.query, "include_recipient_counts")
+    # The organization listing takes neither include_resources nor include_recipient_counts: it ignores them.
+    organization = viewer is None
+    with_resources = not organization and query_flag(call.query, "include_resources")
+    with_counts = not organization and query_flag(call.query, "include_recipient_counts")
     selected = sort_shares(filter_shares(shares, call.query, viewer), call.query)
+    rendering = app.rendering()
     return paged_answer(app, call, selected, lambda share: share.to_json(
-        viewer, with_resources=with_resources, with_counts=with_counts))
+        viewer, with_resources=with_resources, with_counts=with_counts, rendering=rendering))
 
 
 def filter_shares(shares: list[Share], query: dict[str, list[str]], viewer: str | None) -> list[Share]:
@@ -769,7 +864,7 @@ def filter_shares(shares: list[Share], query: dict[str, list[str]], viewer: str 
     kind = query_choice(query, "kind", SHARE_KINDS)
     target_type = query_choice(query, "target_type", TARGET_TYPES)
     resource_types = query_choices(query, "resource_types", RESOURCE_TYPES)
-    if "tag" in query:
+    if "tag" in query and viewer is not None:
         # The tag object's shape is unverified (API digest), so the emulator has no tags.
         raise bad_parameter("tag", "The emulator does not implement share tags")
     return [
@@ -802,15 +897,18 @@ def create_share(app: App, call: Call) -> Answer:
     for account in recipient_accounts:
         share.associate(account, moment)
     for index, fields in enumerate(resources):
-        attach_resource(share, fields, moment, pointer=f"/resources/{index}")
+        attach_resource(app, share, fields, moment, pointer=f"/resources/{index}")
     app.store.add(share)
-    return Answer(share.to_json(owner, with_resources=True, with_counts=True), status=201)
+    generous = app.config["answer_profile"] == "generous"
+    return Answer(share.to_json(owner, with_resources=generous, with_counts=generous, rendering=app.rendering()),
+                  status=201)
 
 
 def get_share(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
     return Answer(share.to_json(call.account_id, with_resources=query_flag(call.query, "include_resources"),
-                                with_counts=query_flag(call.query, "include_recipient_counts")))
+                                with_counts=query_flag(call.query, "include_recipient_counts"),
+                                rendering=app.rendering()))
 
 
 def update_share(app: App, call: Call) -> Answer:
@@ -833,14 +931,15 @@ def delete_share(app: App, call: Call) -> Answer:
 
 def list_recipients(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
-    report = share.association_report() if query_flag(call.query, "include_resources") else None
-    return paged_answer(app, call, share.recipients, lambda recipient: recipient.to_json(report))
+    with_report = query_flag(call.query, "include_resources")
+    return paged_answer(app, call, share.recipients, lambda recipient: recipient.to_json(
+        share.association_report(recipient) if with_report else None))
 
 
 def get_recipient(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
-    report = share.association_report() if query_flag(call.query, "include_resources") else None
-    return Answer(share_recipient(share, call).to_json(report))
+    recipient = share_recipient(share, call)
+    return Answer(recipient.to_json(share.association_report(recipient) if query_flag(call.query, "include_resources") else None))
 
 
 def add_recipient(app: App, call: Call) -> Answer:
@@ -903,11 +1002,12 @@ def list_resources(app: App, call: Call) -> Answer:
     resource_type = query_choice(call.query, "resource_type", RESOURCE_TYPES)
     selected = [r for r in share.resources
                 if status in (None, r.status) and resource_type in (None, r.resource_type)]
-    return paged_answer(app, call, selected, ShareResource.to_json)
+    rendering = app.rendering()
+    return paged_answer(app, call, selected, lambda resource: resource.to_json(rendering))
 
 
 def get_resource(app: App, call: Call) -> Answer:
-    return Answer(share_resource(visible_share(app, call), call).to_json())
+    return Answer(share_resource(visible_share(app, call), call).to_json(app.rendering()))
 
 
 def add_resource(app: App, call: Call) -> Answer:
@@ -915,7 +1015,7 @@ def add_resource(app: App, call: Call) -> Answer:
     problems = Problems()
     fields = checked_resource(call.body_object(), "", problems)
     problems.raise_any()
-    return Answer(attach_resource(share, fields, app.moment()).to_json(), status=201)
+    return Answer(attach_resource(app, share, fields, app.moment()).to_json(app.rendering()), status=201)
 
 
 def update_resource(app: App, call: Call) -> Answer:
@@ -928,7 +1028,7 @@ def update_resource(app: App, call: Call) -> Answer:
     check_meta(body, "", problems)
     problems.raise_any()
     resource.update_meta(body["meta"], app.moment())
-    return Answer(resource.to_json())
+    return Answer(resource.to_json(app.rendering()))
 
 
 def remove_resource(app: App, call: Call) -> Answer:
@@ -936,7 +1036,84 @@ def remove_resource(app: App, call: Call) -> Answer:
     resource = share_resource(share, call)
     if resource.status == "active":
         resource.begin("deleting", app.moment())
-    return Answer(resource.to_json())
+    return Answer(resource.to_json(app.rendering()))
+
+
+# --- API handlers: excluded recipients (organization-targeted shares) ------------------------
+
+
+def organization_targeted_share(app: App, call: Call) -> Share:
+    share = visible_share(app, call)
+    if share.target_type != "organization":
+        raise ApiError(400, error(1013, "Only shares with target_type=organization have excluded recipients"))
+    return share
+
+
+def checked_excluded_account(item: object, owner: str, pointer: str, problems: Problems) -> str | None:
+    account = item.get("account_id") if isinstance(item, dict) else None
+    if not isinstance(item, dict) or "account_id" not in item:
+        problems.add(pointer or "/", "An excluded recipient must be an object with account_id")
+    elif check_recipient_account(account, owner, f"{pointer}/account_id", problems):
+        return account
+    return None
+
+
+def excluded_recipient(share: Share, call: Call) -> ExcludedRecipient:
+    excluded = share.find_excluded(call.params["excluded_recipient_id"])
+    if excluded is None:
+        raise ApiError(404, error(1014, "Share excluded recipient not found"))
+    return excluded
+
+
+def list_excluded_recipients(app: App, call: Call) -> Answer:
+    share = organization_targeted_share(app, call)
+    return paged_answer(app, call, share.excluded, ExcludedRecipient.to_json)
+
+
+def get_excluded_recipient(app: App, call: Call) -> Answer:
+    return Answer(excluded_recipient(organization_targeted_share(app, call), call).to_json())
+
+
+def add_excluded_recipient(app: App, call: Call) -> Answer:
+    share = organization_targeted_share(app, call)
+    writable_share(app, call)
+    problems = Problems()
+    account = checked_excluded_account(call.body_object(), share.account_id, "", problems)
+    problems.raise_any()
+    if any(e.account_id == account for e in share.excluded):
+        raise ApiError(409, error(1015, "The account is already excluded from this share", pointer="/account_id"))
+    moment = app.moment()
+    excluded = ExcludedRecipient(id=new_id(), account_id=account, created=moment.stamp, modified=moment.stamp)
+    share.excluded.append(excluded)
+    share.reconcile_organization(moment)
+    return Answer(excluded.to_json(), status=201)
+
+
+def replace_excluded_recipients(app: App, call: Call) -> Answer:
+    share = organization_targeted_share(app, call)
+    writable_share(app, call)
+    problems = Problems()
+    accounts = [checked_excluded_account(item, share.account_id, f"/{index}", problems)
+                for index, item in enumerate(call.body_array())]
+    if len(set(accounts)) != len(accounts):
+        problems.add("/", "An account is listed more than once")
+    problems.raise_any()
+    moment = app.moment()
+    kept = [e for e in share.excluded if e.account_id in accounts]
+    known = {e.account_id for e in kept}
+    share.excluded = kept + [ExcludedRecipient(id=new_id(), account_id=a, created=moment.stamp, modified=moment.stamp)
+                             for a in accounts if a not in known]
+    share.reconcile_organization(moment)
+    return Answer(None, status=204)
+
+
+def delete_excluded_recipient(app: App, call: Call) -> Answer:
+    share = organization_targeted_share(app, call)
+    writable_share(app, call)
+    excluded = excluded_recipient(share, call)
+    share.excluded.remove(excluded)
+    share.reconcile_organization(app.moment())
+    return Answer(excluded.to_json())
 
 
 # --- API routing ------------------------------------------------------------------------------
@@ -951,6 +1128,10 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
     f"{SHARE_PATH}/resources": {"GET": list_resources, "POST": add_resource},
     f"{SHARE_PATH}/resources/{{resource_id}}": {"GET": get_resource, "PUT": update_resource,
                                                 "DELETE": remove_resource},
+    f"{SHARE_PATH}/excluded-recipients": {"GET": list_excluded_recipients, "POST": add_excluded_recipient,
+                                          "PUT": replace_excluded_recipients},
+    f"{SHARE_PATH}/excluded-recipients/{{excluded_recipient_id}}": {"GET": get_excluded_recipient,
+                                                                    "DELETE": delete_excluded_recipient},
     "/organizations/{organization_id}/shares": {"GET": list_organization_shares},
 }
 COMPILED_API_ROUTES = [
@@ -1121,6 +1302,10 @@ CONFIG_CHECKS: dict[str, Callable[[object], bool]] = {
     "latency_ms": lambda value: is_number(value) and value >= 0,
     "transition_seconds": lambda value: is_number(value) and value >= 0,
     "unpaginated_max": lambda value: value is None or (is_int(value) and value >= 1),
+    "answer_profile": lambda value: value in ("minimal", "generous"),
+    "resource_id_form": lambda value: value in ("as_sent", "canonical"),
+    "empty_meta_echo": lambda value: value in ("object", "null", "omitted"),
+    "meta_key_order": lambda value: value in ("as_sent", "reversed"),
     "rate_limit": lambda value: value is None or (
         isinstance(value, dict) and set(value) == {"requests", "window_seconds"}
         and is_int(value["requests"]) and value["requests"] >= 1
@@ -1154,6 +1339,10 @@ class App:
     def timestamp(self) -> str:
         return self._clock.timestamp()
 
+    def rendering(self) -> Rendering:
+        return Rendering(empty_meta=self.config["empty_meta_echo"],
+                         reverse_meta_keys=self.config["meta_key_order"] == "reversed")
+
     def moment(self) -> Moment:
         return Moment(self.timestamp(), time.monotonic() + self.config["transition_seconds"])
 
@@ -1170,13 +1359,13 @@ class App:
             self.store.settle(time.monotonic())
             auth, auth_error = authenticate(headers, self.credentials)
             replaced = fault is not None and fault.action != "delay"
-            reply = fault.reply() if replaced else self._api_reply(request, auth_error)
+            reply = fault.reply() if replaced else self._api_reply(request, auth, auth_error)
             self.request_log.record(request, reply.status, auth, fault.action if fault else None)
             if request.method != "GET" and not replaced:
                 self.record_exposures()
             return reply
 
-    def _api_reply(self, request: Request, auth_error: ApiError | None) -> Reply:
+    def _api_reply(self, request: Request, auth: str, auth_error: ApiError | None) -> Reply:
         try:
             wait = self.rate_limiter.retry_after(self.config["rate_limit"], time.monotonic())
             if wait is not None:
@@ -1184,6 +1373,7 @@ class App:
                                headers={"Retry-After": str(wait)})
             if auth_error is not None:
                 raise auth_error
+            refuse_by_scope(auth, request)
             handler, params = resolve(request.method, request.path)
             call = Call(request, params)
             return handler(self, call).reply(call.messages)
@@ -1230,6 +1420,12 @@ def seeded_recipient(spec: object, stamp: str) -> Recipient:
                      **seeded_lifecycle(spec.get("association_status", "associated")))
 
 
+def seeded_excluded(account_id: object, stamp: str) -> ExcludedRecipient:
+    if not isinstance(account_id, str):
+        raise AdminError(f"excluded_recipients holds account ids, got {account_id!r}")
+    return ExcludedRecipient(id=new_id(), account_id=account_id, created=stamp, modified=stamp)
+
+
 def seeded_resource(spec: object, owner: str, stamp: str) -> ShareResource:
     return ShareResource(
         id=new_id(), resource_id=required(spec, "resource_id"), resource_type=required(spec, "resource_type"),
@@ -1245,6 +1441,7 @@ def seeded_share(spec: object, stamp: str) -> Share:
         target_type=spec.get("target_type", "account"), created=stamp, modified=stamp,
         recipients=[seeded_recipient(item, stamp) for item in spec.get("recipients", [])],
         resources=[seeded_resource(item, owner, stamp) for item in spec.get("resources", [])],
+        excluded=[seeded_excluded(account, stamp) for account in spec.get("excluded_recipients", [])],
         **seeded_lifecycle(spec.get("status", "active")))
 
 
@@ -1307,6 +1504,28 @@ def admin_advance(app: App, request: Request) -> dict:
     return {"completed": app.store.settle(math.inf)}
 
 
+def admin_add_association_error(app: App, request: Request) -> dict:
+    """Make a recipient's association fail for one resource: it stays associating and reports the error."""
+    body = request.body if isinstance(request.body, dict) else {}
+    share = app.store.get(body.get("share_id"))
+    recipient = share.recipient_for(body.get("account_id")) if share else None
+    if recipient is None:
+        raise AdminError("association error: no share_id with that recipient account_id")
+    resources = [r for r in share.resources if r.status == "active"
+                 and body.get("resource_id") in (None, r.resource_id)]
+    if not resources or not isinstance(body.get("error"), str) or not isinstance(body.get("terminal"), bool):
+        raise AdminError("association error: needs an active resource_id (default: the first), error (str), terminal (bool)")
+    recipient.errors[resources[0].resource_id] = (body["error"], body["terminal"])
+    return {"share": share.snapshot()}
+
+
+def admin_clear_association_errors(app: App, request: Request) -> dict:
+    for share in app.store.ordered():
+        for recipient in share.recipients:
+            recipient.errors.clear()
+    return {"cleared": True}
+
+
 def admin_exposures(app: App, request: Request) -> dict:
     return {"exposures": [list(pair) for pair in sorted(app.exposures)]}
 
@@ -1324,6 +1543,8 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[App, Request], dict]] = {
     ("POST", f"{ADMIN_PREFIX}/config"): admin_configure,
     ("POST", f"{ADMIN_PREFIX}/advance"): admin_advance,
     ("GET", f"{ADMIN_PREFIX}/exposures"): admin_exposures,
+    ("POST", f"{ADMIN_PREFIX}/association-errors"): admin_add_association_error,
+    ("DELETE", f"{ADMIN_PREFIX}/association-errors"): admin_clear_association_errors,
 }
 
 
@@ -1393,6 +1614,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
+    parser.add_argument("--read-token", action="append", dest="read_tokens",
+                        help="accepted read-only API token (repeatable)")
     parser.add_argument("--email", default=DEFAULT_EMAIL)
     parser.add_argument("--key", default=DEFAULT_KEY)
     parser.add_argument("--transition-seconds", type=float, default=0.0)
@@ -1410,9 +1633,11 @@ def stop_on_signal(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    credentials = Credentials(tuple(args.tokens or [DEFAULT_TOKEN]), args.email, args.key)
+    credentials = Credentials(tuple(args.tokens or [DEFAULT_TOKEN]), args.email, args.key,
+                              tuple(args.read_tokens or [DEFAULT_READ_TOKEN]))
     default_config = {"latency_ms": 0, "transition_seconds": args.transition_seconds,
-                      "unpaginated_max": None, "rate_limit": None}
+                      "unpaginated_max": None, "rate_limit": None, "answer_profile": "minimal",
+                      "resource_id_form": "as_sent", "empty_meta_echo": "object", "meta_key_order": "as_sent"}
     server = EmulatorServer((args.host, args.port), App(credentials, default_config))
     if args.tls_cert:
         use_tls(server, args.tls_cert, args.tls_key)

@@ -19,6 +19,7 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
     MAIN_ACCOUNT,
     MAIN_ORG,
     MEMBER_ACCOUNTS,
+    READ_TOKEN,
     TOKEN,
     Emulator,
     EmulatorError,
@@ -29,14 +30,21 @@ SHARES = f"/accounts/{MAIN_ACCOUNT}/shares"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 TIMEOUT = 5
+KEY_HEADERS = {"X-Auth-Email": EMAIL, "X-Auth-Key": KEY}
+DEFAULT_CONFIG = {"latency_ms": 0, "transition_seconds": 0.0, "unpaginated_max": None, "rate_limit": None,
+                  "answer_profile": "minimal", "resource_id_form": "as_sent", "empty_meta_echo": "object",
+                  "meta_key_order": "as_sent"}
 
 
 pytestmark = pytest.mark.usefixtures("clean_emulator")  # every test starts from the default world
 
 
 def call(emulator: Emulator, method: str, path: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
-    return requests.request(method, emulator.base_url + path, headers=emulator.auth_headers if headers is None
-                            else headers, timeout=kwargs.pop("timeout", TIMEOUT), **kwargs)
+    """One API request, with the token, or with the Global API key on organization endpoints (tokens are refused there)."""
+    if headers is None:
+        headers = KEY_HEADERS if path.startswith("/organizations/") else emulator.auth_headers
+    return requests.request(method, emulator.base_url + path, headers=headers, timeout=kwargs.pop("timeout", TIMEOUT),
+                            **kwargs)
 
 
 def resource(resource_id: str = "ruleset-1", resource_type: str = "custom-ruleset", **extra) -> dict:
@@ -51,9 +59,12 @@ def share_body(name: str = "waf", recipients: list | None = None, resources: lis
 
 
 def create(emulator: Emulator, **body) -> dict:
+    """A new share, read back with its resources and recipient counts (the create answer promises neither)."""
     response = call(emulator, "POST", SHARES, json=share_body(**body))
     assert response.status_code == 201, response.text
-    return response.json()["result"]
+    share_id = response.json()["result"]["id"]
+    return result(call(emulator, "GET", f"{SHARES}/{share_id}",
+                       params={"include_resources": "true", "include_recipient_counts": "true"}))
 
 
 def result(response: requests.Response, status: int = 200):
@@ -81,7 +92,8 @@ def statuses(emulator: Emulator, share_id: str) -> dict[str, str]:
 # --- envelope and shapes -------------------------------------------------------------------
 
 
-def test_create_answers_201_with_the_share_in_the_envelope(emulator):
+def test_create_answers_201_with_the_share_in_the_envelope_and_no_more_than_promised(emulator):
+    """Minimal profile (the default): the schema promises resources and counts only when asked with include_*."""
     response = call(emulator, "POST", SHARES, json=share_body())
     document = response.json()
     assert response.status_code == 201
@@ -90,12 +102,18 @@ def test_create_answers_201_with_the_share_in_the_envelope(emulator):
     share = document["result"]
     assert HEX_ID.fullmatch(share["id"])
     assert TIMESTAMP.fullmatch(share["created"]) and share["created"] == share["modified"]
-    assert share | {"id": None, "created": None, "modified": None, "resources": None} == {
+    assert share | {"id": None, "created": None, "modified": None} == {
         "id": None, "account_id": MAIN_ACCOUNT, "account_name": "Account A", "organization_id": MAIN_ORG,
         "name": "waf", "status": "active", "target_type": "account", "kind": "sent", "created": None,
-        "modified": None, "associated_recipient_count": 0, "associating_recipient_count": 1,
-        "disassociated_recipient_count": 0, "disassociating_recipient_count": 0, "resources": None,
+        "modified": None,
     }
+
+
+def test_generous_profile_answers_a_create_as_the_reference_example_shows(emulator):
+    emulator.configure(answer_profile="generous")
+    share = result(call(emulator, "POST", SHARES, json=share_body()), 201)
+    assert (share["associated_recipient_count"], share["associating_recipient_count"],
+            share["disassociated_recipient_count"], share["disassociating_recipient_count"]) == (0, 1, 0, 0)
     [added] = share["resources"]
     assert HEX_ID.fullmatch(added["id"])
     assert (added["resource_id"], added["resource_version"], added["status"], added["meta"]) == (
@@ -364,7 +382,7 @@ def test_organization_shares_lists_shares_of_the_organization_accounts(emulator)
 def test_organization_share_gets_one_recipient_per_member_account(emulator, recipients):
     share = create(emulator, recipients=recipients)
     assert share["target_type"] == "organization"
-    assert share["associating_recipient_count"] == 3
+    assert share["associating_recipient_count"] + share["associated_recipient_count"] == 3
     assert statuses(emulator, share["id"]) == dict.fromkeys(MEMBER_ACCOUNTS, "associated")
 
 
@@ -722,7 +740,7 @@ def test_rate_limit_answers_429_with_retry_after(emulator):
 
 
 def test_request_log_records_requests_but_never_a_secret(emulator):
-    create(emulator)
+    call(emulator, "POST", SHARES, json=share_body())
     call(emulator, "GET", SHARES, params=[("resource_types", "a"), ("resource_types", "b")])
     call(emulator, "GET", SHARES, headers={"X-Auth-Email": EMAIL, "X-Auth-Key": KEY})
     call(emulator, "GET", SHARES, headers={"Authorization": "Bearer wrong-secret-token"})
@@ -767,15 +785,14 @@ def test_seed_refuses_bad_specs_atomically(emulator):
 
 def test_configure_returns_the_config_and_reset_restores_it(emulator):
     config = emulator.configure(latency_ms=5, unpaginated_max=10, rate_limit={"requests": 9, "window_seconds": 60})
-    assert config == {"latency_ms": 5, "transition_seconds": 0.0, "unpaginated_max": 10,
-                      "rate_limit": {"requests": 9, "window_seconds": 60}}
+    assert config == dict(DEFAULT_CONFIG, latency_ms=5, unpaginated_max=10,
+                          rate_limit={"requests": 9, "window_seconds": 60})
     with pytest.raises(EmulatorError, match="400"):
         emulator.configure(latency_ms=-1)
     with pytest.raises(EmulatorError, match="400"):
         emulator.configure(speed=3)
     emulator.reset()
-    assert emulator.configure() == {"latency_ms": 0, "transition_seconds": 0.0, "unpaginated_max": None,
-                                    "rate_limit": None}
+    assert emulator.configure() == DEFAULT_CONFIG
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -828,3 +845,99 @@ def test_a_second_emulator_with_tls_and_its_own_flags(tls_files):
 def test_startup_failure_is_reported():
     with pytest.raises(EmulatorError, match="exit code 2"):
         Emulator(server_args=("--no-such-flag",)).start()
+
+
+# --- the reference's edges (issue #10; CONTRACT.md "Reference behaviours") ------------------------------------
+
+
+def test_organization_listing_ignores_include_resources_and_counts(emulator):
+    create(emulator, recipients=[{}])
+    [share] = result(call(emulator, "GET", f"/organizations/{MAIN_ORG}/shares",
+                          params={"include_resources": "true", "include_recipient_counts": "true"}))
+    assert "resources" not in share and "associated_recipient_count" not in share
+
+
+def test_tokens_are_refused_on_organization_endpoints_and_read_tokens_on_writes(emulator):
+    organization = f"/organizations/{MAIN_ORG}/shares"
+    assert first_error(call(emulator, "GET", organization, headers=emulator.auth_headers), 403)["code"] == 10000
+    assert call(emulator, "GET", organization, headers=KEY_HEADERS).status_code == 200
+    read = {"Authorization": f"Bearer {READ_TOKEN}"}
+    assert call(emulator, "GET", SHARES, headers=read).status_code == 200
+    assert first_error(call(emulator, "POST", SHARES, json=share_body(), headers=read), 403)["code"] == 10000
+    assert emulator.state() == []
+    assert [entry["auth"] for entry in emulator.requests_log()][-2:] == ["read-token", "read-token"]
+
+
+def excluded_path(share_id: str, excluded_id: str = "") -> str:
+    return f"{SHARES}/{share_id}/excluded-recipients" + (f"/{excluded_id}" if excluded_id else "")
+
+
+def test_excluded_recipients_of_an_organization_share(emulator):
+    share = create(emulator, recipients=[{}])
+    added = result(call(emulator, "POST", excluded_path(share["id"]), json={"account_id": MEMBER_B}), 201)
+    assert set(added) == {"id", "account_id", "created", "modified"} and added["account_id"] == MEMBER_B
+    assert statuses(emulator, share["id"])[MEMBER_B] == "disassociated"
+    assert first_error(call(emulator, "POST", excluded_path(share["id"]), json={"account_id": MEMBER_B}), 409)
+    assert first_error(call(emulator, "POST", excluded_path(share["id"]), json={"account_id": FOREIGN_ACCOUNT}), 400)
+    assert result(call(emulator, "GET", excluded_path(share["id"], added["id"]))) == added
+    # PUT reconciles the whole list and answers 204: B is no longer excluded, C and D are.
+    response = call(emulator, "PUT", excluded_path(share["id"]), json=[{"account_id": MEMBER_C}, {"account_id": MEMBER_D}])
+    assert response.status_code == 204 and response.content == b""
+    listed = result(call(emulator, "GET", excluded_path(share["id"])))
+    assert sorted(e["account_id"] for e in listed) == sorted([MEMBER_C, MEMBER_D])
+    assert statuses(emulator, share["id"]) == {MEMBER_B: "associated", MEMBER_C: "disassociated", MEMBER_D: "disassociated"}
+    removed = result(call(emulator, "DELETE", excluded_path(share["id"], listed[0]["id"])))
+    assert removed == listed[0]
+    assert statuses(emulator, share["id"])[listed[0]["account_id"]] == "associated"
+    assert first_error(call(emulator, "GET", excluded_path(share["id"], listed[0]["id"])), 404)["code"] == 1014
+
+
+def test_excluded_recipients_are_only_for_organization_shares(emulator):
+    share = create(emulator)
+    assert first_error(call(emulator, "GET", excluded_path(share["id"])), 400)["code"] == 1013
+    assert first_error(call(emulator, "POST", excluded_path(share["id"]), json={"account_id": MEMBER_C}), 400)["code"] == 1013
+
+
+def test_an_association_error_shows_in_recipients_with_include_resources_and_holds_the_status(emulator):
+    emulator.configure(transition_seconds=0)
+    share = create(emulator, recipients=[{"recipient_account_id": MEMBER_B}, {"recipient_account_id": MEMBER_C}])
+    emulator.add_association_error(share["id"], MEMBER_B, "Recipient is missing necessary entitlement", True)
+    recipients = result(call(emulator, "GET", f"{SHARES}/{share['id']}/recipients", params={"include_resources": "true"}))
+    by_account = {r["account_id"]: r for r in recipients}
+    assert by_account[MEMBER_B]["resources"] == [{"resource_id": "ruleset-1", "resource_version": 0,
+                                                  "error": "Recipient is missing necessary entitlement", "terminal": True}]
+    assert by_account[MEMBER_C]["resources"][0]["error"] == ""
+    assert "resources" not in result(call(emulator, "GET", f"{SHARES}/{share['id']}/recipients"))[0]
+    emulator.clear_association_errors()
+    assert statuses(emulator, share["id"]) == {MEMBER_B: "associated", MEMBER_C: "associated"}
+
+
+def test_a_recipient_with_an_association_error_stays_associating(emulator):
+    emulator.configure(transition_seconds=0.01)
+    share_id = emulator.seed([{"name": "x", "recipients": [{"account_id": MEMBER_B, "association_status": "associating"}],
+                               "resources": [{"resource_id": "r", "resource_type": "custom-ruleset"}]}])[0]["id"]
+    emulator.add_association_error(share_id, MEMBER_B, "transient trouble", False)
+    emulator.advance()
+    assert statuses(emulator, share_id) == {MEMBER_B: "associating"}
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"empty_meta_echo": "null"}, {"meta": None}),
+    ({"empty_meta_echo": "omitted"}, {}),
+    ({"meta_key_order": "reversed"}, {"meta": {"b": 2, "a": 1}}),
+])
+def test_meta_echo_settings(emulator, config, expected):
+    emulator.configure(**config)
+    meta = {} if "empty_meta_echo" in config else {"a": 1, "b": 2}
+    share = create(emulator, resources=[resource(meta=meta)])
+    [echoed] = share["resources"]
+    assert {key: echoed[key] for key in ("meta",) if key in echoed} == expected
+    if "meta_key_order" in config:
+        assert list(echoed["meta"]) == ["b", "a"]
+
+
+def test_canonical_resource_ids_are_stored_lower_case_without_dashes(emulator):
+    emulator.configure(resource_id_form="canonical")
+    share = create(emulator, resources=[resource("6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B", "gateway-policy"),
+                                        resource("not-a-uuid")])
+    assert sorted(r["resource_id"] for r in share["resources"]) == ["6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b", "not-a-uuid"]

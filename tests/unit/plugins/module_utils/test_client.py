@@ -196,3 +196,18 @@ def test_list_all_restarts_at_100_per_page_when_cheaper():
 
 def test_format_errors_tolerates_odd_shapes():
     assert format_errors(["plain", {"message": "m"}]) == "plain; [?] m"
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code", "hint"), [
+    ("POST", "/accounts/a/shares", 403, 10000, "a write needs a token with the account's Resource Sharing Edit permission"),
+    ("GET", "/accounts/a/shares", 403, 10000, "reading needs the account's Resource Sharing Read permission"),
+    ("GET", "/organizations/o/shares", 403, 10000, "use api_email with api_key, the Global API key"),
+    ("GET", "/accounts/a/shares/s/recipients", 404, 1004, "no share s in account a"),
+])
+def test_documented_errors_say_what_they_usually_mean(method, path, status, code, hint):
+    errors = [{"code": code, "message": "Authentication error" if code == 10000 else "Share not found"}]
+    api = client(StubTransport(answer(status, envelope(errors=errors, success=False))))
+    with pytest.raises(CloudflareError) as info:
+        api.request(method, path)
+    assert str(info.value).endswith("(%s)" % hint) or hint in str(info.value), str(info.value)
+    assert info.value.status == status and info.value.codes == (code,)

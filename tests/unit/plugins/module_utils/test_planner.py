@@ -322,6 +322,10 @@ def test_every_action_kind_has_its_request_and_an_unknown_kind_is_an_error():
             resource_type="custom-ruleset", resource_account_id=OWNER, resource_id=RULESET, meta={}))),
         (Action("update_resource", key=key, share_resource_id="x", meta={"a": 1}), ("PUT", ("S", "resources", "x"), {"meta": {"a": 1}})),
         (Action("remove_resource", key=key, share_resource_id="x"), ("DELETE", ("S", "resources", "x"), None)),
+        (Action("add_excluded_recipient", account_id="a"), ("POST", ("S", "excluded-recipients"), {"account_id": "a"})),
+        (Action("remove_excluded_recipient", excluded_recipient_id="e", account_id="a"),
+         ("DELETE", ("S", "excluded-recipients", "e"), None)),
+        (Action("replace_excluded_recipients", account_ids=["a"]), ("PUT", ("S", "excluded-recipients"), [{"account_id": "a"}])),
     ]
     assert sorted(action.kind for action, _request in requests) == sorted(ACTION_KINDS)
     for action, expected in requests:
@@ -329,3 +333,68 @@ def test_every_action_kind_has_its_request_and_an_unknown_kind_is_an_error():
         assert action.describe()
     with pytest.raises(ValueError, match="unknown action kind 'drop_share'"):
         Action("drop_share")
+
+
+@pytest.mark.parametrize("echoed", [
+    dict(resource_id="6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B"),
+    dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b"),
+    dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b", meta=None),
+])
+def test_no_input_makes_every_run_a_change_whatever_form_the_api_echoes(echoed):
+    """A UUID in another case or without dashes is the same resource; meta null (or missing) is {}."""
+    stored = dict(resource(rtype="gateway-policy"), **echoed)
+    current = share([recipient(ACCOUNTS[0])], [stored])
+    wanted = [res_param("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b", meta={}, rtype="gateway-policy")]
+    assert plan(current, desired(resources=wanted)) == []
+    del stored["meta"]
+    assert plan(current, desired(resources=wanted)) == []
+
+
+def test_meta_keys_in_another_order_are_the_same_meta_but_list_order_matters():
+    current = share([recipient(ACCOUNTS[0])], [resource(meta={"b": [1, 2], "a": 1})])
+    assert plan(current, desired(resources=[res_param(meta={"a": 1, "b": [1, 2]})])) == []
+    assert [a.kind for a in plan(current, desired(resources=[res_param(meta={"a": 1, "b": [2, 1]})]))] == ["update_resource"]
+
+
+def test_one_resource_given_in_two_forms_is_listed_once():
+    wanted = desired(resources=[res_param("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b", rtype="gateway-policy"),
+                                res_param("6F1C2B3A4D5E4F608A7B9C0D1E2F3A4B", rtype="gateway-policy", meta={"a": 1})])
+    assert wanted.resources == {("gateway-policy", OWNER, "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"): {"a": 1}}
+
+
+def org_share(excluded=()):
+    state = share([recipient(account) for account in ACCOUNTS[:3]], [resource()], target_type="organization")
+    state["excluded_recipients"] = [{"id": "e" + account[-6:], "account_id": account} for account in excluded]
+    return state
+
+
+def test_exclusions_go_first_and_lifted_ones_last_in_batches_like_recipients():
+    current = org_share(excluded=ACCOUNTS[:2])
+    actions = plan(current, desired(recipients=[{}], excluded_recipients=[ACCOUNTS[2], ACCOUNTS[3]],
+                                    resources=[res_param("other")]))
+    assert [a.kind for a in actions] == ["replace_excluded_recipients", "add_resource", "remove_resource",
+                                         "replace_excluded_recipients"]
+    # First every old and new exclusion (no account gets in early), at the end only the wanted ones.
+    assert actions[0].fields["account_ids"] == sorted(ACCOUNTS[:4]) and actions[-1].fields["account_ids"] == ACCOUNTS[2:4]
+    one = plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[ACCOUNTS[1]]))
+    assert [(a.kind, a.fields["account_id"]) for a in one] == [("add_excluded_recipient", ACCOUNTS[1]),
+                                                               ("remove_excluded_recipient", ACCOUNTS[0])]
+    assert plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[ACCOUNTS[0]])) == []
+    assert plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[], purge_excluded_recipients=False)) == []
+
+
+def test_a_new_organization_share_is_created_then_its_exclusions_made():
+    actions = plan(None, desired(recipients=[{}], resources=[res_param()], excluded_recipients=ACCOUNTS[:2]))
+    assert [a.kind for a in actions] == ["create_share", "replace_excluded_recipients"]
+    after = apply_plan(None, actions, OWNER)
+    assert [e["account_id"] for e in after["excluded_recipients"]] == ACCOUNTS[:2]
+    assert share_view(after)["excluded_recipients"] == ACCOUNTS[:2]
+
+
+def test_exclusions_are_refused_for_account_shares():
+    with pytest.raises(InputError, match="excluded_recipients is for shares that target the whole organization"):
+        desired(recipients=[{"account_id": ACCOUNTS[0]}], excluded_recipients=[ACCOUNTS[1]])
+    with pytest.raises(InputError, match="targets accounts; excluded_recipients is for shares"):
+        plan(share([recipient(ACCOUNTS[0])], [resource()]), desired(excluded_recipients=[ACCOUNTS[1]]))
+    with pytest.raises(InputError, match=r"excluded_recipients\[0\] must be a 32-character"):
+        desired(recipients=[{}], excluded_recipients=["nope"])

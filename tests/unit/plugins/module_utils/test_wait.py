@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._wait import wait_until
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._wait import WaitFailed, wait_until
 
 
 def test_checks_at_once_then_after_waits_of_half_a_second_doubling_to_five():
@@ -21,7 +21,7 @@ def test_checks_at_once_then_after_waits_of_half_a_second_doubling_to_five():
 
 def test_the_timeout_bounds_the_last_wait():
     now = [0.0]
-    with pytest.raises(TimeoutError, match="gave up after wait_timeout=4 s: pending"):
+    with pytest.raises(WaitFailed, match="gave up after wait_timeout=4 s: pending"):
         wait_until(lambda: (False, "x"), 4, lambda value: "pending", clock=lambda: now[0],
                    sleep=lambda s: now.__setitem__(0, now[0] + s))
     assert now[0] == 4

@@ -141,7 +141,17 @@ def test_organization_listing_reads_recipients_through_each_owner():
     shares, calls = run(routes, InfoQuery(organization_id=ORG, filters={"status": "active"}, include_recipients=True),
                         account_id=None)
     assert shares[0]["recipients"] == [{"account_id": ACCOUNT}]
-    assert calls == [(org_path, {"status": ["active"]}), (owner_recipients, {})]
+    assert calls == [(org_path, {"status": ["active"]}), (owner_recipients, {"include_resources": ["true"]})]
+
+
+def test_organization_listing_reads_each_shares_resources_through_its_owner():
+    """The organization listing takes no include_resources: never a silently empty list, one GET per share."""
+    org_path = "/organizations/%s/shares" % ORG
+    owner_share = "/accounts/%s/shares/%s" % (OWNER, S2)
+    routes = {org_path: [share(S2, "b", owner=OWNER)], owner_share: share(S2, "b", owner=OWNER, resources=[{"id": "r"}])}
+    shares, calls = run(routes, InfoQuery(organization_id=ORG, include_resources=True), account_id=None)
+    assert shares[0]["resources"] == [{"id": "r"}]
+    assert calls == [(org_path, {}), (owner_share, {"include_resources": ["true"]})]
 
 
 def test_by_id_is_one_request_and_an_unknown_id_a_clear_error():
@@ -173,16 +183,18 @@ def test_include_spec_costs_a_recipients_read_per_exported_account_share_and_no_
         LIST + "/" + S1 + "/recipients": [{"account_id": OWNER, "association_status": "associated"},
                                           {"account_id": ORG, "association_status": "disassociated"}],
         LIST + "/" + S2 + "/recipients": [],
+        LIST + "/" + S3 + "/excluded-recipients": [{"id": "e", "account_id": OWNER}],
     }
     shares, calls = run(routes, InfoQuery(filters={"kind": "sent", "status": "active"}, include_spec=True))
-    assert [call[0] for call in calls] == [LIST, LIST + "/" + S1 + "/recipients", LIST + "/" + S2 + "/recipients"]
+    assert [call[0] for call in calls] == [LIST, LIST + "/" + S1 + "/recipients", LIST + "/" + S2 + "/recipients",
+                                           LIST + "/" + S3 + "/excluded-recipients"]
     assert calls[0][1] == {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]}
     specs = [s.get("spec") for s in shares]
     exported_resource = {"resource_type": "custom-ruleset", "resource_account_id": ACCOUNT, "resource_id": S3, "meta": {"a": 1}}
     assert specs == [
         {"share_id": S1, "name": "dup", "recipients": [{"account_id": OWNER}], "resources": [exported_resource]},
         {"share_id": S2, "name": "dup", "resources": [exported_resource]},
-        {"name": "org", "recipients": [{}], "resources": [exported_resource]},
+        {"name": "org", "recipients": [{}], "resources": [exported_resource], "excluded_recipients": [OWNER]},
         None,
     ]
     # A filtered query lists the account's active sent shares once more, to find names that are not unique.

@@ -99,8 +99,8 @@ def active(emulator, prefix):
 # --- (a) refusal -------------------------------------------------------------------------------------------------
 
 def test_without_settings_the_suite_refuses_names_each_variable_and_sends_nothing(emulator, tmp_path):
-    env = live_environment(emulator, **{name: None for name in (kit.OPT_IN, kit.TOKEN, kit.ACCOUNT, kit.RECIPIENT,
-                                                                 kit.RESOURCE_ID, kit.RESOURCE_ID_2, kit.WAIT_TIMEOUT)})
+    unset = (kit.OPT_IN, kit.TOKEN, kit.ACCOUNT, kit.RECIPIENT, kit.RESOURCE_ID, kit.RESOURCE_ID_2, kit.WAIT_TIMEOUT)
+    env = live_environment(emulator, **dict.fromkeys(unset))
     code, output = run_live_suite(tmp_path, env)
     assert code == 4, output
     named = re.findall(r"^  (CLOUDFLARE_[A-Z_0-9]+): ", output, re.M)

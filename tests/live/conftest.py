@@ -30,7 +30,7 @@ from ansible_collections.edgeops.cloudflare.tests.live.live_runner import LiveRu
 
 LIVE_DIR = Path(__file__).resolve().parent
 REFUSED_EXIT_STATUS = 4
-# A module process still finishing an in-flight request needs at most its request timeout (30 s) plus retries.
+# An interrupted module process sends nothing more, but finishes a request in flight: at most its timeout (30 s).
 MODULE_EXIT_WAIT_SECONDS = 90.0
 CLEANUP_TIME_LIMIT = 180.0
 HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))

@@ -205,7 +205,7 @@ def new_run_prefix(now=None):
 def redact(text, secret_values):
     """``text`` with every secret (and its URL-encoded form) replaced: a last line of defence for printed errors."""
     for secret in secret_values:
-        for form in {secret, urllib.parse.quote(secret, safe="")}:
+        for form in (secret, urllib.parse.quote(secret, safe="")):
             text = text.replace(form, "***")
     return text
 
@@ -322,8 +322,8 @@ class CleanupReport:
         def show(share):
             return "%s (%s)" % (share.get("name"), share.get("id"))
 
-        lines = ["%s %s*: %d active sent share%s found" % ("dry run, nothing deleted:" if self.dry_run else "cleanup of",
-                                                          self.prefix, len(self.found), "" if len(self.found) == 1 else "s")]
+        what = "dry run, nothing deleted:" if self.dry_run else "cleanup of"
+        lines = ["%s %s*: %d active sent share%s found" % (what, self.prefix, len(self.found), "" if len(self.found) == 1 else "s")]
         if self.dry_run:
             lines += ["  would delete %s" % show(share) for share in self.found]
             return lines

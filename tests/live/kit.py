@@ -7,10 +7,10 @@ code under test is broken. See tests/live/README.md.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import secrets
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+USER_AGENT = "edgeops.cloudflare live-test kit"
 # Every share the kit makes is named <run prefix><what>; the run prefix starts with this.
 PREFIX_ROOT = "edgeops-live-"
 RUN_PREFIX_PATTERN = re.compile(r"^edgeops-live-\d{14}-[0-9a-f]{6}-$")
@@ -241,8 +242,9 @@ class ApiClient:
             remaining = self._remaining()
             if remaining is not None and remaining <= 0:
                 raise ApiError("%s %s: not sent, the cleanup's time is up" % (method, path))
-            request = urllib.request.Request(url, method=method, headers=dict(self.settings.auth_headers,
-                                                                              Accept="application/json"))
+            headers = dict(self.settings.auth_headers, Accept="application/json")
+            headers["User-Agent"] = USER_AGENT
+            request = urllib.request.Request(url, method=method, headers=headers)
             timeout = self.timeout if remaining is None else max(1.0, min(self.timeout, remaining))
             self.requests += 1
             try:
@@ -255,7 +257,7 @@ class ApiClient:
                     self._pause(retry_after, attempt)
                     continue
                 return self._envelope(method, path, status, body)
-            except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
                 reason = getattr(error, "reason", error)
                 if attempt < self.max_retries and method in ("GET", "DELETE"):
                     self._pause(None, attempt)
@@ -284,17 +286,17 @@ class ApiClient:
 
     def sent_shares(self, name_prefix, per_page=50, max_pages=200):
         """The account's active sent shares whose name starts with ``name_prefix``, every page (bounded)."""
-        found = []
+        found, seen = [], set()
         for page in range(1, max_pages + 1):
             body = self.request("GET", "/accounts/%s/shares" % self.settings.account_id,
                                 {"kind": "sent", "status": "active", "page": page, "per_page": per_page})
-            shares = body.get("result") or []
-            # The filters are asked of the API and checked again here: never touch what is not ours.
+            shares = [share for share in body.get("result") or [] if isinstance(share, dict) and share.get("id") not in seen]
+            seen.update(share.get("id") for share in shares)
+            # The API is asked for these filters; a share that contradicts them is skipped: never touch what is not ours.
             found += [share for share in shares if str(share.get("name", "")).startswith(name_prefix)
-                      and share.get("kind") == "sent" and share.get("status") == "active"
+                      and share.get("kind", "sent") == "sent" and share.get("status", "active") == "active"
                       and share.get("account_id", self.settings.account_id) == self.settings.account_id]
-            info = body.get("result_info") or {}
-            total_pages = info.get("total_pages")
+            total_pages = (body.get("result_info") or {}).get("total_pages")
             if not shares or (isinstance(total_pages, int) and page >= total_pages):
                 return found
         raise ApiError("more than %d pages of shares: stopped listing" % max_pages)

@@ -35,6 +35,9 @@
 #   make demo         build + install the collection tarball, run docs/examples/demo.yml
 #                     against the local emulator
 #   make bench        bench/bench.py: timings against the alternatives (BENCH_ARGS=--quick)
+#   make test-live    tests/live against the real Cloudflare API (needs CLOUDFLARE_LIVE_TESTS=1 and
+#                     the variables of tests/live/README.md; refuses, naming them, without); not in make test
+#   make test-live-sweep   delete the edgeops-live-* shares left by earlier live runs (SWEEP_ARGS=--dry-run)
 #   make clean        remove the venvs, .build, tests/output and caches
 #
 # Useful variables: PYTEST_ARGS="-k foo -x", SANITY_ARGS="--test pep8", TEST_JOBS=1
@@ -106,7 +109,7 @@ ROW_UNITS := $(addprefix units-,$(MATRIX_ROWS))
 ROW_INTEGRATION := $(addprefix integration-,$(MATRIX_ROWS))
 ROW_SANITY := $(addprefix sanity-,$(MATRIX_ROWS))
 
-.PHONY: help setup venv links units contract integration integration-primary sanity test demo bench clean ansible-test-bootstrap \
+.PHONY: test-live test-live-sweep help setup venv links units contract integration integration-primary sanity test demo bench clean ansible-test-bootstrap \
         $(ROW_VENVS) $(ROW_UNITS) $(ROW_INTEGRATION) $(ROW_SANITY) matrix \
         venv-lint venv-docs venv-galaxy-importer lint ruff ansible-lint changelog changelog-release \
         check-matrix docs galaxy-import
@@ -267,6 +270,12 @@ demo: venv
 # make test. BENCH_ARGS="--quick" for a short smoke run. Results: .build/bench/.
 bench: venv links
 	@cd '$(ROOT)' && '$(VPY)' bench/bench.py $(BENCH_ARGS)
+
+test-live: venv links
+	@cd '$(ROOT)' && '$(VPY)' -m pytest tests/live -p no:cacheprovider --basetemp='$(BUILD)/pytest/live' $(PYTEST_ARGS)
+
+test-live-sweep: venv links
+	@cd '$(ROOT)' && '$(VPY)' tests/live/sweep.py $(SWEEP_ARGS)
 
 # ---------------------------------------------------------------- clean
 clean:

@@ -18,6 +18,7 @@
 #   make contract     pytest tests/emulator tests/contract    (primary only: needs the cloudflare SDK)
 #   make integration  pytest tests/e2e, all of it     (primary .venv)
 #   make integration-primary  only the PRIMARY_ONLY suites    (primary .venv; what make test runs)
+#   make integration-module   the rows' suites with every task on the module path (primary .venv)
 #   make sanity       ansible-test sanity --venv              (primary .venv, Python 3.12)
 #   make units-2.19 integration-2.19 sanity-2.19   the same on one matrix row (also 2.20, 2.21);
 #                     integration-<row> leaves out the primary-only suites (PRIMARY_ONLY below)
@@ -27,8 +28,8 @@
 #   make docs         scripts/build-docs: antsibull-docs lint + the HTML site, warnings are errors
 #   make galaxy-import  build the tarball, run galaxy-importer on it: no errors, no warnings
 #   make changelog-release   antsibull-changelog release (only when tagging a release)
-#   make test         what .ci/run runs: every venv, then units, contract and
-#                     integration-primary on .venv; units, integration and sanity on every
+#   make test         what .ci/run runs: every venv, then units, contract,
+#                     integration-primary and integration-module on .venv; units, integration and sanity on every
 #                     matrix row; ruff, ansible-lint, changelog, docs, galaxy-import. Each
 #                     stage timed, TEST_JOBS (2) at a time, a summary table at the end;
 #                     fails if any stage fails
@@ -109,7 +110,7 @@ ROW_UNITS := $(addprefix units-,$(MATRIX_ROWS))
 ROW_INTEGRATION := $(addprefix integration-,$(MATRIX_ROWS))
 ROW_SANITY := $(addprefix sanity-,$(MATRIX_ROWS))
 
-.PHONY: test-live test-live-sweep help setup venv links units contract integration integration-primary sanity test demo bench clean ansible-test-bootstrap \
+.PHONY: test-live test-live-sweep help setup venv links units contract integration integration-primary integration-module sanity test demo bench clean ansible-test-bootstrap \
         $(ROW_VENVS) $(ROW_UNITS) $(ROW_INTEGRATION) $(ROW_SANITY) matrix \
         venv-lint venv-docs venv-galaxy-importer lint ruff ansible-lint changelog changelog-release \
         check-matrix docs galaxy-import
@@ -167,6 +168,16 @@ integration-primary: venv links
 	cd '$(ROOT)'
 	echo "integration-primary: $$(ansible --version | sed -n 1p), Python $$(python -c 'import platform; print(platform.python_version())')"
 	scripts/run-pytest $(PRIMARY_ONLY) -- --basetemp='$(BUILD)/pytest/integration-primary' $(PYTEST_ARGS)
+
+# The same suites as a matrix row, on the primary .venv, with every task forced onto the module path
+# (EDGEOPS_E2E_PATH=module sets edgeops_cloudflare_in_process=false for the tests' hosts): the rows run
+# the in-process path, the default, so both paths run the whole suite on the primary ansible-core.
+integration-module: venv links
+	@mkdir -p '$(BUILD)/pytest'
+	cd '$(ROOT)'
+	echo "integration-module: $$(ansible --version | sed -n 1p), every task on the module path"
+	EDGEOPS_E2E_PATH=module scripts/run-pytest tests/e2e -- $(ROW_INTEGRATION_ARGS) \
+	    --basetemp='$(BUILD)/pytest/integration-module' $(PYTEST_ARGS)
 
 ansible-test-bootstrap: venv
 	@'$(VPY)' '$(ROOT)/scripts/ansible-test-bootstrap' --python-version '$(PY_MINOR)'
@@ -252,8 +263,9 @@ SETUP_STAGES := setup $(ROW_VENVS) venv-lint venv-docs venv-galaxy-importer chec
 # on one ansible-core. The whole suite on the primary as well (make integration) would
 # add a fourth run on 2.21.5 (about 230 s of one lane on CI's 2 cores, 2026-11).
 # PRIMARY_INTEGRATION=integration runs the whole suite on the primary as well.
+# integration-module runs the rows' suites once more on the primary, on the module path.
 PRIMARY_INTEGRATION ?= integration-primary
-TEST_STAGES := $(ROW_INTEGRATION) $(ROW_SANITY) docs $(PRIMARY_INTEGRATION) galaxy-import ansible-lint \
+TEST_STAGES := $(ROW_INTEGRATION) integration-module $(ROW_SANITY) docs $(PRIMARY_INTEGRATION) galaxy-import ansible-lint \
                contract changelog units $(ROW_UNITS) ruff
 
 # setup first, so the stage times below measure tests, not the venv build.

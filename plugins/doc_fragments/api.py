@@ -70,6 +70,11 @@ options:
     type: int
     default: 60
 notes:
+  - "Where the code runs: by default in the controller's worker process, through the module's action plugin (no new
+    Python, no module file to copy; a C(loop) reuses one kept-alive connection). The task runs the module as a module
+    instead when that would change what was asked: the connection is not local (a task delegated to, or targeting,
+    another host), C(async), C(become), or the variable C(edgeops_cloudflare_in_process) is false. Both give the same
+    results; the collection's docs page on where the code runs has the details."
   - "Where each connection setting comes from: the task's option (or C(module_defaults)), else its
     C(CLOUDFLARE_*) environment variable, else the default. An empty or blank environment variable counts as
     not set; an empty option is an error (it would otherwise fall back to a variable that may name another
@@ -103,6 +108,10 @@ options:
 
     ATTRIBUTES = r"""
 attributes:
+  action:
+    description: An action plugin of the same name runs the module's code in the controller's worker process,
+      unless the task must run as a module (see the notes).
+    support: full
   action_group:
     description: Use C(group/edgeops.cloudflare.cloudflare) in C(module_defaults) to set defaults for this module.
     support: full

@@ -289,13 +289,15 @@ def prune_refusal(targets, items, max_prune):
 
 
 def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check_mode=False, diff=False,
-                 include_recipients=False, max_prune=DEFAULT_MAX_PRUNE):
+                 include_recipients=False, max_prune=DEFAULT_MAX_PRUNE, stop=None):
     """Converge every item (and prune) with ``concurrency`` workers; return (per-share outcomes, notes).
 
     Items first (in the given order), then the pruned shares. The one listing is read
     before any work; if it fails, nothing is done and the error propagates. Without a valid
     item (an empty list included) there is nothing to look at, and no request is made, unless
-    prune is asked with an empty list. ``notes``: what prune left alone, and why.
+    prune is asked with an empty list. ``notes``: what prune left alone, and why. ``stop(reason)``:
+    called if waiting for the workers ends in an exception (an interruption the guard did not turn
+    into a stop), so that no worker sends another request; the jobs not started are cancelled.
     """
     if all(item.error is not None for item in items) and not (prune and not items):
         # Nothing valid to converge, and prune refuses to run while an item is invalid: no request at all.
@@ -318,9 +320,16 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs) or 1))) as pool:
         futures = [pool.submit(_run_one, api, request, listing, fields, reads) if error is None else None
                    for request, fields, error in jobs]
-        outcomes = []
-        for future, (_request, fields, error) in zip(futures, jobs):
-            outcomes.append(_outcome(fields, error=InputError(error)) if future is None else future.result())
+        try:
+            outcomes = [_outcome(fields, error=InputError(error)) if future is None else future.result()
+                        for future, (_request, fields, error) in zip(futures, jobs)]
+        except BaseException:
+            if stop is not None:
+                stop("the task was interrupted")
+            for future in futures:
+                if future is not None:
+                    future.cancel()
+            raise
     for outcome in outcomes:
         if outcome["share"].get("id") and not outcome["share_id"]:
             outcome["share_id"] = outcome["share"]["id"]
@@ -398,7 +407,7 @@ def run_bulk(params, connection, guard, check_mode, diff):
     try:
         api = ShareApi(connection.client(guard=guard, transport=transport), account_id)
         outcomes, notes = converge_all(api, items, concurrency=params["concurrency"], prune=params["prune"],
-                                       max_prune=params["max_prune"],
+                                       max_prune=params["max_prune"], stop=guard.stop,
                                        check_mode=check_mode, diff=diff,
                                        include_recipients=params["include_recipients"])
     finally:

@@ -103,7 +103,11 @@ class RunGuard:
     # --- what stops it ------------------------------------------------------------------------------------
 
     def install(self):
-        """Catch the stop signals (main thread only) and watch the ancestors; returns self."""
+        """Catch the stop signals (in the main thread) and watch the ancestors until ``close()``; returns self.
+
+        In a module process and in the controller's worker alike: the handlers in place before are
+        restored at ``close()``, so a worker goes back to ansible-core's own handling after the task.
+        """
         if threading.current_thread() is threading.main_thread():
             for name in STOP_SIGNALS:
                 signum = getattr(signal, name, None)
@@ -119,9 +123,16 @@ class RunGuard:
 
     def _watch(self):
         while not self._stopped.wait(WATCH_INTERVAL):
-            gone = [pid for pid in self._watched if not _alive(pid)]
-            if gone or (self._watched and os.getppid() != self._watched[0]):
+            if self._ancestry_broken():
                 self.stop("the controller process that started this run went away")
+
+    def _ancestry_broken(self):
+        """Whether a watched ancestor died. A dead process may linger as a zombie nobody reaps, but its children
+        are re-parented at once: so a changed parent of a watched process tells it too."""
+        if not self._watched:
+            return False
+        chain = [os.getppid()] + [_parent_of(pid) for pid in self._watched[:-1]]
+        return chain != self._watched or not all(_alive(pid) for pid in self._watched)
 
     def close(self):
         """Restore the signal handlers and remove this run's marker (the run is over, nothing is in flight)."""
@@ -139,7 +150,8 @@ class RunGuard:
             self._watchdog = None
 
     def __enter__(self):
-        return self.install()
+        """``with guard.install(...):`` installs as asked, then ``close()`` at the end."""
+        return self
 
     def __exit__(self, *exc_info):
         self.close()

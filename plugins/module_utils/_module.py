@@ -215,26 +215,54 @@ class Connection:
             **({} if transport is None else {"transport": transport}))
 
 
-def run_module(module, operation, writes=True):
-    """Resolve the connection, guard the run, and call ``operation(module, connection, guard)``.
+class Task:
+    """What an operation needs of its task: the validated ``params``, ``check_mode`` and ``diff``.
 
-    ``operation`` returns the result dict; our errors become ``fail_json`` with Cloudflare's
-    HTTP status and error codes. ``writes``: wait first for an interrupted earlier run of the
-    same account that may still have a write in flight (see ``_guard``).
+    ``no_log_values``: the values no output may show; the connection's credentials are added to it.
+    ``transport``: the HTTP transport of the single-share modules (None: ansible-core's open_url; the
+    controller's worker passes its kept-alive one).
+    """
+
+    def __init__(self, *, params, check_mode, diff, no_log_values, transport=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.no_log_values = no_log_values
+        self.transport = transport
+
+    def client(self, connection, guard):
+        return connection.client(guard=guard, transport=self.transport)
+
+
+def execute(task, operation, environ, writes=True):
+    """Resolve the connection, guard the run, and return ``operation(task, connection, guard)``'s result.
+
+    Our errors become a failed result (``failed``, ``msg``, and Cloudflare's HTTP ``status`` and
+    ``error_codes``). ``writes``: wait first for an interrupted earlier run of the same account that
+    may still have a write in flight (see ``_guard``). The guard works alike in a module process and in
+    the controller's worker: a signal or the loss of the parent stops the requests; those in flight finish.
     """
     try:
-        connection = Connection(module.params, os.environ)
-        module.no_log_values.update(secret_values(connection.auth_headers))
-        with RunGuard(connection.marker_key if writes else None,
-                      max_finish_seconds=connection.timeout + FINISH_MARGIN) as guard:
+        connection = Connection(task.params, environ)
+        task.no_log_values.update(secret_values(connection.auth_headers))
+        guard = RunGuard(connection.marker_key if writes else None, max_finish_seconds=connection.timeout + FINISH_MARGIN)
+        with guard.install():
             guard.wait_for_interrupted_runs()
-            result = operation(module, connection, guard)
+            result = operation(task, connection, guard)
     except InputError as error:
-        module.fail_json(msg=str(error))
+        return {"failed": True, "msg": str(error)}
     except CloudflareError as error:
         failure = dict(getattr(error, "result", None) or {})
-        failure.update(status=error.status, error_codes=list(error.codes))
-        module.fail_json(msg=str(error), **failure)
+        failure.update(failed=True, msg=str(error), status=error.status, error_codes=list(error.codes))
+        return failure
+    return result
+
+
+def run_module(module, operation, writes=True):
+    """The module path: run ``operation`` on the AnsibleModule's task, then exit or fail with its result."""
+    task = Task(params=module.params, check_mode=module.check_mode, diff=module._diff,
+                no_log_values=module.no_log_values)
+    result = execute(task, operation, os.environ, writes=writes)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

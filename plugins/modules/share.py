@@ -380,18 +380,22 @@ def argument_spec():
     return spec
 
 
-def run(module, connection, guard):
+def run(task, connection, guard):
     account_id = connection.require_account()
-    request = share_request(module.params, account_id, module.check_mode, diff=module._diff)
-    result = converge(ShareApi(connection.client(guard=guard), account_id), request)
-    if not module._diff:
+    request = share_request(task.params, account_id, task.check_mode, diff=task.diff)
+    result = converge(ShareApi(task.client(connection, guard), account_id), request)
+    if not task.diff:
         del result["diff"]
     return result
 
 
+RULES = SHARE_RULES
+WRITES = True
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **SHARE_RULES)
-    run_module(module, run)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
+    run_module(module, run, writes=WRITES)
 
 
 if __name__ == "__main__":

@@ -391,8 +391,8 @@ def argument_spec():
     return spec
 
 
-def run(module, connection, guard):
-    params = module.params
+def run(task, connection, guard):
+    params = task.params
     share_id = optional_hex_id(params, "share_id")
     organization_id = optional_hex_id(params, "organization_id")
     account_id = None if organization_id else connection.require_account()
@@ -401,16 +401,16 @@ def run(module, connection, guard):
         include_recipients=params["include_recipients"], include_resources=params["include_resources"],
         include_spec=params["include_spec"],
     )
-    return {"changed": False, "shares": find_shares(connection.client(guard=guard), query, account_id)}
+    return {"changed": False, "shares": find_shares(task.client(connection, guard), query, account_id)}
+
+
+RULES = dict(mutually_exclusive=[("share_id", option) for option in LIST_OPTIONS])
+WRITES = False
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[("share_id", option) for option in LIST_OPTIONS],
-        supports_check_mode=True,
-    )
-    run_module(module, run, writes=False)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
+    run_module(module, run, writes=WRITES)
 
 
 if __name__ == "__main__":

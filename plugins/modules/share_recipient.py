@@ -150,8 +150,8 @@ def argument_spec():
     return spec
 
 
-def run(module, connection, guard):
-    params = module.params
+def run(task, connection, guard):
+    params = task.params
     account_id = connection.require_account()
     share_id = optional_hex_id(params, "share_id")
     check_share_name("share_name", params["share_name"])
@@ -159,25 +159,27 @@ def run(module, connection, guard):
     organization = optional_hex_id(params, "recipient_organization_id")
     check_wait_timeout(params)
     present = params["state"] == "present"
-    api = ShareApi(connection.client(guard=guard), account_id)
-    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=module.check_mode,
+    api = ShareApi(task.client(connection, guard), account_id)
+    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=task.check_mode,
                            wait=params["wait"], wait_timeout=params["wait_timeout"],
                            wait_accounts=None if recipient is None else {recipient})
     result = converge_part(api, request, lambda share: plan_recipient(share, recipient, organization, present),
                            recipient_picker(recipient), "recipient")
-    if not module._diff:
+    if not task.diff:
         del result["diff"]
     return result
 
 
+RULES = dict(
+    mutually_exclusive=SHARE_PART_RULES["mutually_exclusive"] + [("recipient_account_id", "recipient_organization_id")],
+    required_one_of=SHARE_PART_RULES["required_one_of"] + [("recipient_account_id", "recipient_organization_id")],
+)
+WRITES = True
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=SHARE_PART_RULES["mutually_exclusive"] + [("recipient_account_id", "recipient_organization_id")],
-        required_one_of=SHARE_PART_RULES["required_one_of"] + [("recipient_account_id", "recipient_organization_id")],
-        supports_check_mode=True,
-    )
-    run_module(module, run)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
+    run_module(module, run, writes=WRITES)
 
 
 if __name__ == "__main__":

@@ -152,25 +152,29 @@ def argument_spec():
     return spec
 
 
-def run(module, connection, guard):
-    params = module.params
+def run(task, connection, guard):
+    params = task.params
     account_id = connection.require_account()
     share_id = optional_hex_id(params, "share_id")
     check_share_name("share_name", params["share_name"])
     key = check_resource_fields(params, "", account_id)
     present = params["state"] == "present"
-    api = ShareApi(connection.client(guard=guard), account_id)
-    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=module.check_mode)
+    api = ShareApi(task.client(connection, guard), account_id)
+    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=task.check_mode)
     result = converge_part(api, request, lambda share: plan_resource(share, key, params["meta"], present),
                            resource_picker(key), "resource")
-    if not module._diff:
+    if not task.diff:
         del result["diff"]
     return result
 
 
+RULES = SHARE_PART_RULES
+WRITES = True
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **SHARE_PART_RULES)
-    run_module(module, run)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
+    run_module(module, run, writes=WRITES)
 
 
 if __name__ == "__main__":

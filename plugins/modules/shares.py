@@ -395,13 +395,17 @@ def argument_spec():
     return spec
 
 
-def run(module, connection, guard):
-    return run_bulk(module.params, connection, guard, module.check_mode, module._diff)
+def run(task, connection, guard):
+    return run_bulk(task.params, connection, guard, task.check_mode, task.diff)
+
+
+RULES = {}
+WRITES = True
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, run)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
+    run_module(module, run, writes=WRITES)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,20 @@ ANSIBLE_BIN = Path(sys.executable).parent
 PROCESS_TIMEOUT = 240
 # Every run is made at -vvvv, and its output and recorded results are scanned for every secret it was given.
 DEFAULT_VERBOSITY = 4
+# EDGEOPS_E2E_PATH=module runs every task through the module path (the in-process path is the default);
+# the runner sets the collection's documented switch for the inventory's host.
+MODULE_PATH = os.environ.get("EDGEOPS_E2E_PATH", "in-process") == "module"
+
+
+def host_vars(**extra):
+    """The inventory variables of the runner's localhost (and of other runners' hosts)."""
+    variables = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    if MODULE_PATH:
+        variables["edgeops_cloudflare_in_process"] = False
+    variables.update(extra)
+    return variables
+
+
 SECRET_OPTIONS = ("api_token", "api_key")
 SECRET_VARIABLES = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "TEST_API_KEY")
 
@@ -79,8 +93,7 @@ class AnsibleRunner:
         self.secrets = {TOKEN, KEY}
         self.scans = 0
         self.inventory = self.workdir / "inventory.yml"
-        self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host_vars()}}}))
 
     def environment(self, auth="env", extra=None):
         env = {key: value for key, value in os.environ.items() if not key.startswith("CLOUDFLARE_")}
@@ -164,18 +177,19 @@ class AnsibleRunner:
         return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=new_session)
 
-    def module_processes(self):
-        """Pids of the module processes this runner's playbooks started that are still running."""
-        marker = str(self.workdir / "remote-tmp").encode()
+    def run_processes(self):
+        """Pids of the processes this runner started that still run: ansible-playbook, its workers (which run the
+        modules' code in process), and module processes (their command line holds the remote temp dir)."""
+        marker = str(self.workdir).encode()
         pids = []
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if marker in cmdline and b"AnsiballZ_" in cmdline:
+            if marker in cmdline:
                 pids.append(int(entry.name))
         return pids
 

@@ -91,6 +91,9 @@ def make_private_data_dir(root, injected_env, injected_extra_vars, emulator, col
             "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}],
             "resources": [{"resource_type": "custom-ruleset", "resource_id": RULESET}],
         },
+    }, {
+        # A module that always runs as a module: where its AnsiballZ file is kept, a share module path's would be.
+        "name": "Ping", "ansible.builtin.ping": {},
     }]}
     (root / "project" / "playbook.yml").write_text(yaml.safe_dump([play], sort_keys=False))
     (root / "inventory" / "hosts").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
@@ -102,6 +105,8 @@ def make_private_data_dir(root, injected_env, injected_extra_vars, emulator, col
         "ANSIBLE_HOME": str(root / "ansible-home"),
         "ANSIBLE_LOCAL_TEMP": str(root / "ansible-tmp"),
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_KEEP_REMOTE_FILES": "1",
+        "ANSIBLE_REMOTE_TMP": str(root / "remote-tmp"),
     })
     (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     if injected_extra_vars:
@@ -193,6 +198,9 @@ def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emula
             text = path.read_text(errors="replace")
             leaked = sorted(form for form in secret_forms(TOKEN) if form in text)
             assert not leaked, "%s contains the token as %s" % (path, leaked)
+    # The job ran the share task in the controller's worker: no module was shipped for it (ping's was).
+    kept = sorted({path.name for path in (private_data_dir / "remote-tmp").rglob("AnsiballZ_*.py")})
+    assert kept == ["AnsiballZ_ping.py"], kept
     # The search would find it: runner's own process record holds the injected environment.
     assert TOKEN in json.loads((artifacts / "job-1" / "command").read_text())["env"]["CLOUDFLARE_API_TOKEN"]
 

@@ -1,9 +1,10 @@
 """Interrupting a run: nothing keeps writing, and an immediate re-run does not create a share twice.
 
-ansible-core leaves a module process running when ``ansible-playbook`` is interrupted. The modules stop
-sending requests once interrupted (a signal, or the controller's process going away); a write that was
-already in flight still lands, and a re-run waits for the interrupted process to finish it before reading
-anything (see plugins/module_utils/_guard.py). The emulator delays every create by a few seconds, so that
+ansible-core leaves a module process running when ``ansible-playbook`` is interrupted, and the controller's
+worker (which runs the modules' code by default) may outlive it too. Both stop sending requests once
+interrupted (a signal, or the controller's process going away); a write that was already in flight still
+lands, and a re-run waits for the interrupted process to finish it before reading anything (see
+plugins/module_utils/_guard.py). Both paths are tested. The emulator delays every create by a few seconds, so that
 creates are in flight at the interruption and land after the re-run has started.
 """
 
@@ -14,7 +15,9 @@ import signal
 import time
 
 import pytest
+import yaml
 
+from ansible_collections.edgeops.cloudflare.tests.e2e.runner import host_vars
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER_ACCOUNTS
 
 A = MEMBER_ACCOUNTS[0]
@@ -40,13 +43,16 @@ def bulk_task():
     return {"name": "slow bulk", "edgeops.cloudflare.shares": {"shares": items, "concurrency": 2}}
 
 
+@pytest.mark.parametrize("path", ["in-process", "module"])
 @pytest.mark.parametrize("target", ["process group", "ansible-playbook only"])
-def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runner, emulator, target):
+def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runner, emulator, target, path):
+    runner.inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host_vars(
+        edgeops_cloudflare_in_process=path == "in-process")}}}))
     emulator.add_faults({"method": "POST", "action": "delay", "seconds": CREATE_DELAY, "times": 100})
     process = runner.start_playbook(bulk_task(), new_session=True, verbosity=0)
     # Two creates are on their way (the emulator holds each for CREATE_DELAY seconds before applying it).
     assert poll_until(lambda: emulator.faults()[0]["matched"] >= 2), "no create in flight"
-    assert runner.module_processes(), "the module process is not running"
+    assert runner.run_processes(), "the run is not running"
     if target == "process group":
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     else:
@@ -60,4 +66,4 @@ def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runn
     assert active == NAMES, active
     posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
     assert len(posts) == len(NAMES), [r["body"]["name"] for r in posts]
-    assert runner.module_processes() == []
+    assert poll_until(lambda: not runner.run_processes(), limit=10), "left running: %s" % runner.run_processes()

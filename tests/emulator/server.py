@@ -1289,10 +1289,11 @@ class RequestLog:
     def __init__(self) -> None:
         self.entries: list[dict] = []
 
-    def record(self, request: Request, status: int | None, auth: str, fault: str | None) -> None:
+    def record(self, request: Request, status: int | None, auth: str, fault: str | None, client_port: int) -> None:
         self.entries.append({
             "seq": len(self.entries) + 1, "method": request.method, "path": request.path,
             "query": request.query, "body": request.body, "status": status, "auth": auth, "fault": fault,
+            "client_port": client_port,
         })
 
 
@@ -1350,7 +1351,7 @@ class App:
         with self.lock:
             return self.config["latency_ms"] / 1000
 
-    def handle_api(self, request: Request, headers: Message) -> Reply:
+    def handle_api(self, request: Request, headers: Message, client_port: int = 0) -> Reply:
         with self.lock:
             fault = firing_fault(self.faults, request)
         if fault is not None and fault.action == "delay":
@@ -1360,7 +1361,7 @@ class App:
             auth, auth_error = authenticate(headers, self.credentials)
             replaced = fault is not None and fault.action != "delay"
             reply = fault.reply() if replaced else self._api_reply(request, auth, auth_error)
-            self.request_log.record(request, reply.status, auth, fault.action if fault else None)
+            self.request_log.record(request, reply.status, auth, fault.action if fault else None, client_port)
             if request.method != "GET" and not replaced:
                 self.record_exposures()
             return reply
@@ -1565,7 +1566,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             reply = app.handle_admin(request)
         else:
             time.sleep(app.latency_seconds())
-            reply = app.handle_api(request, self.headers)
+            reply = app.handle_api(request, self.headers, self.client_address[1])
         self._send(reply)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

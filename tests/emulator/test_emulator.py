@@ -679,9 +679,9 @@ def test_drop_fault(emulator):
     with pytest.raises(requests.exceptions.ConnectionError):
         call(emulator, "POST", SHARES, json=share_body(), timeout=1)
     assert emulator.state() == []
-    assert emulator.requests_log()[0] | {"body": None} == {
+    assert emulator.requests_log()[0] | {"body": None, "client_port": None} == {
         "seq": 1, "method": "POST", "path": f"/client/v4{SHARES}", "query": {}, "body": None,
-        "status": None, "auth": "token", "fault": "drop"}
+        "status": None, "auth": "token", "fault": "drop", "client_port": None}
 
 
 def test_hang_fault_outlasts_a_short_client_timeout(emulator):

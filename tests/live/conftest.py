@@ -137,9 +137,9 @@ class LiveSession:
 
     def _wait_for_module_processes(self):
         deadline = time.monotonic() + MODULE_EXIT_WAIT_SECONDS
-        while self.runner.module_processes() and time.monotonic() < deadline:
+        while self.runner.run_processes() and time.monotonic() < deadline:
             time.sleep(0.2)  # polls /proc; bounded by the deadline
-        return self.runner.module_processes()
+        return self.runner.run_processes()
 
     def cleanup(self, say):
         """Delete every active sent share named with this run's prefix; report; runs once."""

@@ -21,7 +21,7 @@ def private_marker_dir(tmp_path, monkeypatch):
 
 
 def test_a_signal_stops_the_run_instead_of_raising():
-    with RunGuard("k") as guard:
+    with RunGuard("k").install() as guard:
         os.kill(os.getpid(), signal.SIGINT)
         assert guard.stopped() and guard.reason == "signal SIGINT"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

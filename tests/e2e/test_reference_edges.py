@@ -194,3 +194,25 @@ def test_whatever_the_api_echoes_the_second_run_changes_nothing(runner, emulator
     assert run.task("first")["result"]["changed"] is True, run.output
     assert run.task("second")["result"]["changed"] is False, run.task("second")
     assert [w[0] for w in writes(emulator)] == ["POST"]
+
+
+# --- deleted shares: the live API purges them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["share", "shares"])
+def test_a_deleted_share_that_is_purged_reads_as_deleted_and_the_rerun_changes_nothing(runner, emulator, module):
+    emulator.configure(deleted_shares="purged", transition_seconds=1)
+    seed_share(emulator)
+    kept = seed_share(emulator, name="other")
+    absent = dict(name="waf", state="absent", wait=True, wait_timeout=30)
+    tasks = ([task("share", label, **absent) for label in ("first", "second")] if module == "share" else
+             [task("shares", label, shares=[absent]) for label in ("first", "second")])
+    run = runner.playbook(*tasks, task("share_info", "read", name="waf"))
+    first = run.task("first")["result"]
+    assert first["changed"] is True, run.output
+    share = first["share"] if module == "share" else first["results"][0]["share"]
+    assert share["status"] == "deleted", first
+    assert run.task("second")["result"]["changed"] is False, run.task("second")
+    assert run.task("read")["result"]["shares"] == []
+    assert [w[0] for w in writes(emulator)] == ["DELETE"]
+    assert [s["id"] for s in emulator.state()] == [kept["id"]]

@@ -406,9 +406,14 @@ class ShareStore:
     def owned_in_organization(self, organization_id: str) -> list[Share]:
         return [s for s in self.ordered() if organization_of(s.account_id) == organization_id]
 
-    def settle(self, now: float) -> int:
-        """Completes every transition due at `now` (the single place transitions happen)."""
-        return sum(record.settle(now) for share in self._shares.values() for record in share.records())
+    def settle(self, now: float, purge_deleted: bool = False) -> int:
+        """Completes every transition due at `now` (the single place transitions happen); with `purge_deleted`,
+        a share that has become `deleted` is gone at once, as the live API purges it (config `deleted_shares`)."""
+        completed = sum(record.settle(now) for share in self._shares.values() for record in share.records())
+        if purge_deleted:
+            for share_id in [share.id for share in self._shares.values() if share.status == "deleted"]:
+                del self._shares[share_id]
+        return completed
 
 
 # --- Requests, answers and errors ------------------------------------------------------
@@ -1307,6 +1312,7 @@ CONFIG_CHECKS: dict[str, Callable[[object], bool]] = {
     "resource_id_form": lambda value: value in ("as_sent", "canonical"),
     "empty_meta_echo": lambda value: value in ("object", "null", "omitted"),
     "meta_key_order": lambda value: value in ("as_sent", "reversed"),
+    "deleted_shares": lambda value: value in ("kept", "purged"),
     "rate_limit": lambda value: value is None or (
         isinstance(value, dict) and set(value) == {"requests", "window_seconds"}
         and is_int(value["requests"]) and value["requests"] >= 1
@@ -1351,13 +1357,16 @@ class App:
         with self.lock:
             return self.config["latency_ms"] / 1000
 
+    def settle(self, now: float) -> int:
+        return self.store.settle(now, purge_deleted=self.config["deleted_shares"] == "purged")
+
     def handle_api(self, request: Request, headers: Message, client_port: int = 0) -> Reply:
         with self.lock:
             fault = firing_fault(self.faults, request)
         if fault is not None and fault.action == "delay":
             time.sleep(fault.spec.get("seconds", 30))
         with self.lock:
-            self.store.settle(time.monotonic())
+            self.settle(time.monotonic())
             auth, auth_error = authenticate(headers, self.credentials)
             replaced = fault is not None and fault.action != "delay"
             reply = fault.reply() if replaced else self._api_reply(request, auth, auth_error)
@@ -1389,7 +1398,7 @@ class App:
         if action is None:
             return json_reply(404, {"error": f"no admin route {request.method} {request.path}"})
         with self.lock:
-            self.store.settle(time.monotonic())
+            self.settle(time.monotonic())
             try:
                 return json_reply(200, action(self, request))
             except AdminError as failure:
@@ -1502,7 +1511,7 @@ def admin_configure(app: App, request: Request) -> dict:
 
 
 def admin_advance(app: App, request: Request) -> dict:
-    return {"completed": app.store.settle(math.inf)}
+    return {"completed": app.settle(math.inf)}
 
 
 def admin_add_association_error(app: App, request: Request) -> dict:
@@ -1638,7 +1647,8 @@ def main(argv: list[str] | None = None) -> None:
                               tuple(args.read_tokens or [DEFAULT_READ_TOKEN]))
     default_config = {"latency_ms": 0, "transition_seconds": args.transition_seconds,
                       "unpaginated_max": None, "rate_limit": None, "answer_profile": "minimal",
-                      "resource_id_form": "as_sent", "empty_meta_echo": "object", "meta_key_order": "as_sent"}
+                      "resource_id_form": "as_sent", "empty_meta_echo": "object", "meta_key_order": "as_sent",
+                      "deleted_shares": "kept"}
     server = EmulatorServer((args.host, args.port), App(credentials, default_config))
     if args.tls_cert:
         use_tls(server, args.tls_cert, args.tls_key)

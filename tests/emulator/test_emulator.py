@@ -33,7 +33,7 @@ TIMEOUT = 5
 KEY_HEADERS = {"X-Auth-Email": EMAIL, "X-Auth-Key": KEY}
 DEFAULT_CONFIG = {"latency_ms": 0, "transition_seconds": 0.0, "unpaginated_max": None, "rate_limit": None,
                   "answer_profile": "minimal", "resource_id_form": "as_sent", "empty_meta_echo": "object",
-                  "meta_key_order": "as_sent"}
+                  "meta_key_order": "as_sent", "deleted_shares": "kept"}
 
 
 pytestmark = pytest.mark.usefixtures("clean_emulator")  # every test starts from the default world
@@ -571,6 +571,15 @@ def test_delete_share_starts_deleting_everything(emulator):
     assert {r["status"] for r in snapshot["resources"]} == {"deleted"}
     assert {r["association_status"] for r in snapshot["recipients"]} == {"disassociated"}
     assert result(call(emulator, "GET", f"{SHARES}/{share['id']}"))["status"] == "deleted"
+
+
+def test_purged_deleted_shares_are_gone_once_deleted(emulator):
+    emulator.configure(deleted_shares="purged")
+    share, kept = create(emulator), create(emulator, name="kept")
+    assert result(call(emulator, "DELETE", f"{SHARES}/{share['id']}"))["status"] == "deleting"
+    assert first_error(call(emulator, "GET", f"{SHARES}/{share['id']}"), 404)["code"] == 1004
+    assert [s["id"] for s in result(call(emulator, "GET", SHARES, params={"status": "deleted"}))] == []
+    assert [s["id"] for s in emulator.state()] == [kept["id"]]
 
 
 def test_writes_on_a_deleted_share_are_refused(emulator):

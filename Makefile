@@ -278,7 +278,7 @@ test:
 demo: venv
 	@'$(ROOT)/scripts/demo'
 
-# bench/bench.py (docs/performance.md): about 12-13 minutes on 2 cores; not part of
+# bench/bench.py (docs/docsite/rst/guide_performance.rst): about 12-13 minutes on 2 cores; not part of
 # make test. BENCH_ARGS="--quick" for a short smoke run. Results: .build/bench/.
 bench: venv links
 	@cd '$(ROOT)' && '$(VPY)' bench/bench.py $(BENCH_ARGS)

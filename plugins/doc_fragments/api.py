@@ -106,6 +106,25 @@ options:
     type: str
 """
 
+    # The one description of a resource type; the modules that nest it (share, shares) repeat it word for
+    # word, and tests/unit/plugins/doc_fragments/test_api.py holds every copy to this one and to RESOURCE_TYPES.
+    RESOURCE_TYPE = r"""
+options:
+  resource_type:
+    description:
+      - The kind of object shared.
+    type: str
+    required: true
+    choices:
+      - custom-ruleset
+      - gateway-policy
+      - gateway-destination-ip
+      - gateway-block-page-settings
+      - gateway-extended-email-matching
+      - idp-federation-grant
+      - trust-grant
+"""
+
     ATTRIBUTES = r"""
 attributes:
   action:
@@ -117,4 +136,8 @@ attributes:
     support: full
     membership:
       - edgeops.cloudflare.cloudflare
+  idempotent:
+    description: Run again with the same options, and nobody else changing the shares meanwhile, it reports no
+      change and sends no write request.
+    support: full
 """

@@ -22,19 +22,6 @@ options:
       - The id of the shared object (for example a ruleset id). Its format depends on the type and is checked by the API.
     type: str
     required: true
-  resource_type:
-    description:
-      - The kind of object shared.
-    type: str
-    required: true
-    choices:
-      - custom-ruleset
-      - gateway-policy
-      - gateway-destination-ip
-      - gateway-block-page-settings
-      - gateway-extended-email-matching
-      - idp-federation-grant
-      - trust-grant
   resource_account_id:
     description:
       - The account that owns the shared object. Defaults to O(account_id).
@@ -53,6 +40,7 @@ options:
 extends_documentation_fragment:
   - edgeops.cloudflare.api
   - edgeops.cloudflare.api.share_part
+  - edgeops.cloudflare.api.resource_type
   - edgeops.cloudflare.api.attributes
 attributes:
   check_mode:

@@ -10,20 +10,15 @@ module: shares
 short_description: Converge many Cloudflare resource shares in one task
 version_added: 0.1.0
 description:
-  - Converges a list of shares, each item taking the options of the P(edgeops.cloudflare.share#module) module,
-    in one task. For tens or hundreds of shares this is much faster than a C(loop) over that module, and it
-    makes far fewer API requests.
-  - Reads the account's active sent shares once (with their resources), then does the work of each share
-    with O(concurrency) parallel workers over kept-alive HTTPS connections, within a request budget that keeps
-    below Cloudflare's rate limit.
+  - Converges a list of shares in one task, each item taking the options of the
+    P(edgeops.cloudflare.share#module) module. For tens or hundreds of shares this is much faster than a
+    C(loop) over that module, makes far fewer API requests, and keeps below Cloudflare's rate limit on its own.
   - Each share is found, planned and changed exactly as the P(edgeops.cloudflare.share#module) module does it
     (same lookup rules, same in-place changes, same refusals).
   - One share failing does not stop the others. The task then fails, and its message names every share that
     failed and why; the others are converged, and re-running the task converges the rest.
-  - Unless O(include_recipients=true), a share's recipients are read only when its item gives account
-    O(shares[].recipients) (they are needed to plan), or to show a deletion in diff mode; the returned C(share)
-    has no C(recipients) otherwise. After a create or a replacement of the recipients, C(share.recipients) is
-    then the predicted list (new recipients are C(associating) with a null V(id)).
+  - With O(prune), the account's other shares are deleted too, at most O(max_prune) of them.
+  - The result counts what was created, updated, deleted, left unchanged and failed, and lists it by share.
 author:
   - edgeops.cloudflare maintainers (@edgeops)
 options:
@@ -189,6 +184,10 @@ options:
     description:
       - If V(true), every share in the results carries its C(recipients) as the API lists them (after the
         changes), as the P(edgeops.cloudflare.share#module) module returns them.
+      - If V(false), a share's recipients are read only when its item gives account O(shares[].recipients) (they
+        are needed to plan), or to show a deletion in diff mode; the returned C(share) has no C(recipients)
+        otherwise. After a create or a replacement of the recipients, C(share.recipients) is then the predicted
+        list (new recipients are C(associating) with a null V(id)).
       - Costs one request per share whose recipients the plan did not read anyway, and one after a create or a
         replacement of the recipients.
     type: bool
@@ -212,10 +211,14 @@ attributes:
     description: Shows a before/after view of each changed share (name, target type, sorted recipients, sorted resources).
     support: full
 notes:
+  - "How it works: the account's active sent shares are read once (with their resources); then O(concurrency)
+    workers each work on one share at a time, over kept-alive HTTPS connections, within a request budget
+    (O(request_budget)) that keeps below Cloudflare's rate limit."
   - "Requests: one listing of the account's shares, then per share: nothing more for a share whose item gives no
     account recipients, one read of its recipients otherwise; one request per change (a changed set of account
-    recipients is one C(PUT)); a create is one request; a deletion is one request. See the collection's
-    C(docs/performance.md)."
+    recipients is one C(PUT)); a create is one request; a deletion is one request. The
+    R(Requests guide,ansible_collections.edgeops.cloudflare.docsite.guide_requests) has every count, the
+    R(Performance guide,ansible_collections.edgeops.cloudflare.docsite.guide_performance) the timings."
 seealso:
   - module: edgeops.cloudflare.share
   - module: edgeops.cloudflare.share_info

@@ -1,8 +1,7 @@
 """Exact request counts of the ``share`` and ``shares`` modules, from the emulator's request log.
 
-These are the figures of docs/performance.md ("Requests per operation"); a change that
-costs more requests fails here. Few ansible runs, many tasks each: every task's
-requests are a slice of the log, in order.
+These are the figures of docs/docsite/rst/guide_requests.rst; a change that costs more requests
+fails here. Few ansible runs, many tasks each: every task's requests are a slice of the log, in order.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Versions: tests/requirements/ (matrix.txt: which ansible-core on which Python).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import subprocess
@@ -29,15 +30,24 @@ REQ = ROOT / "tests" / "requirements"
 PRIMARY_PYTHON = "3.12"  # the primary env: ansible-core of dev.txt (= the newest row) and ecosystem.txt
 # Suites run once, on the primary env: they drive module_utils in-process (hundreds of converges),
 # or need ansible-runner/ansible-builder (ecosystem.txt).
-PRIMARY_ONLY = ["tests/e2e/test_fault_matrix.py", "tests/e2e/test_convergence_property.py",
-                "tests/e2e/test_export_property.py", "tests/e2e/test_awx_runner.py",
-                "tests/e2e/test_execution_environment.py"]
+PRIMARY_ONLY = [
+    "tests/e2e/test_fault_matrix.py",
+    "tests/e2e/test_convergence_property.py",
+    "tests/e2e/test_export_property.py",
+    "tests/e2e/test_awx_runner.py",
+    "tests/e2e/test_execution_environment.py",
+]
 # Suites run on the newest row only (and there, with every other suite but PRIMARY_ONLY): they
 # exercise module_utils logic, which the integration targets (share, share_info, share_recipient,
 # share_resource, shares) drive through ansible-core on every row and the unit tests cover on
 # every row's Python.
-NEWEST_ONLY = ["tests/e2e/test_share.py", "tests/e2e/test_share_info.py", "tests/e2e/test_share_parts.py",
-               "tests/e2e/test_shares_bulk.py", "tests/e2e/test_request_counts.py"]
+NEWEST_ONLY = [
+    "tests/e2e/test_share.py",
+    "tests/e2e/test_share_info.py",
+    "tests/e2e/test_share_parts.py",
+    "tests/e2e/test_shares_bulk.py",
+    "tests/e2e/test_request_counts.py",
+]
 CODE = ["plugins", "tests", "bench", "scripts", "noxfile.py"]
 
 
@@ -55,6 +65,7 @@ def read_matrix() -> list[Row]:
 
 
 MATRIX = read_matrix()
+NEWEST = MATRIX[-1]
 
 
 def link_pythons() -> None:
@@ -87,17 +98,36 @@ def ansible_test(session: nox.Session, row: Row, command: str) -> None:
     """`ansible-test COMMAND --venv` in a copy of the checkout at .../ansible_collections/edgeops/cloudflare."""
     install_row(session, row.core)
     session.run("python", str(ROOT / "scripts" / "ansible-test-bootstrap.py"))
-    tree = prepare_collections(session, ansible_core_version=row.core, install_in_site_packages=False,
-                               install_out_of_tree=True)
+    tree = prepare_collections(
+        session, ansible_core_version=row.core, install_in_site_packages=False, install_out_of_tree=True
+    )
     if tree is None:
         session.error("no collection tree")
     with session.chdir(tree.current_path):
         session.run("ansible-test", command, "--venv", "--python", row.python, "--color", "no", *session.posargs)
 
 
+def collections_path() -> str:
+    """.build/collections, in which ansible_collections/edgeops/cloudflare links to this checkout."""
+    link = ROOT / ".build" / "collections" / "ansible_collections" / "edgeops" / "cloudflare"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        with contextlib.suppress(FileExistsError):  # another session made it meanwhile
+            link.symlink_to(ROOT, target_is_directory=True)
+    return str(link.parents[2])
+
+
 def pytest(session: nox.Session, *args: str) -> None:
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider",
-                f"--basetemp={session.create_tmp()}/pytest", *args, *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={session.create_tmp()}/pytest",
+        *args,
+        *session.posargs,
+    )
 
 
 for ROW in MATRIX:
@@ -105,8 +135,11 @@ for ROW in MATRIX:
     @nox.session(name=f"sanity-{ROW.name}", python=ROW.python, default=False)
     def sanity(session: nox.Session, row: Row = ROW) -> None:
         """ansible-test sanity --venv, with no ignore file."""
-        ignores = [str(path) for path in (ROOT / "tests" / "sanity").glob("ignore-*.txt")
-                   if any(line.strip() and not line.startswith("#") for line in path.read_text().splitlines())]
+        ignores = [
+            str(path)
+            for path in (ROOT / "tests" / "sanity").glob("ignore-*.txt")
+            if any(line.strip() and not line.startswith("#") for line in path.read_text().splitlines())
+        ]
         if ignores:
             session.error(f"sanity must pass without ignores: {', '.join(ignores)}")
         ansible_test(session, row, "sanity")
@@ -123,11 +156,14 @@ for ROW in MATRIX:
 
     def e2e_row(session: nox.Session, row: Row = ROW) -> None:
         install_row(session, row.core, "-r", str(REQ / "matrix-tests.txt"))
-        skipped = PRIMARY_ONLY + (NEWEST_ONLY if row != MATRIX[-1] else [])
+        skipped = PRIMARY_ONLY + (NEWEST_ONLY if row != NEWEST else [])
         pytest(session, "tests/e2e", *(f"--ignore={path}" for path in skipped))
 
-    e2e_row.__doc__ = ("pytest tests/e2e, all but the primary-only suites" if ROW == MATRIX[-1]
-                       else "pytest tests/e2e, all but the primary-only and newest-only suites")
+    e2e_row.__doc__ = (
+        "pytest tests/e2e, all but the primary-only suites"
+        if ROW == NEWEST
+        else "pytest tests/e2e, all but the primary-only and newest-only suites"
+    )
     nox.session(name=f"e2e-{ROW.name}", python=ROW.python, default=False)(e2e_row)
 
 
@@ -163,8 +199,14 @@ def changelog(session: nox.Session) -> None:
 def changelog_release(session: nox.Session) -> None:
     """The real release: `nox -s changelog-release -- VERSION`, then commit changelogs/ and CHANGELOG.rst."""
     session.install("-r", str(REQ / "lint.txt"))
-    session.run("antsibull-changelog", "release", "--reload-plugins", "--version", *session.posargs,
-                env={"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections")})
+    session.run(
+        "antsibull-changelog",
+        "release",
+        "--reload-plugins",
+        "--version",
+        *session.posargs,
+        env={"ANSIBLE_COLLECTIONS_PATH": collections_path()},
+    )
 
 
 @nox.session(python=PRIMARY_PYTHON)
@@ -186,32 +228,69 @@ def build_import_check(session: nox.Session) -> None:
     check_tarball(session, tarball)
     config = out / "galaxy-importer.cfg"
     # The import runs in the system's temporary directory, outside this checkout, as on Galaxy.
-    config.write_text("[galaxy-importer]\nRUN_ANSIBLE_DOC = True\nRUN_ANSIBLE_LINT = True\nOFFLINE_ANSIBLE_LINT = True\n"
-                      "CHECK_CHANGELOG = True\nRUN_ANSIBLE_TEST = False\n")
+    config.write_text(
+        "[galaxy-importer]\nRUN_ANSIBLE_DOC = True\nRUN_ANSIBLE_LINT = True\nOFFLINE_ANSIBLE_LINT = True\n"
+        "CHECK_CHANGELOG = True\nRUN_ANSIBLE_TEST = False\n"
+    )
     with session.chdir(out):
-        log = session.run("python", "-m", "galaxy_importer.main", tarball.name, silent=True,
-                          env={"GALAXY_IMPORTER_CONFIG": str(config)})
+        log = session.run(
+            "python",
+            "-m",
+            "galaxy_importer.main",
+            tarball.name,
+            silent=True,
+            env={"GALAXY_IMPORTER_CONFIG": str(config)},
+        )
     print(log)
     problems = [line for line in log.splitlines() if line.startswith(("ERROR", "WARNING", "CRITICAL"))]
-    needles = ("Getting doc strings via ansible-doc", "Linting collection via ansible-lint", "...ansible-lint run complete",
-               "Importer processing completed successfully")
+    needles = (
+        "Getting doc strings via ansible-doc",
+        "Linting collection via ansible-lint",
+        "...ansible-lint run complete",
+        "Importer processing completed successfully",
+    )
     problems += [f"the log lacks {needle!r}" for needle in needles if needle not in log]
     if problems:
         session.error("galaxy-importer:\n" + "\n".join(problems))
     session.log("galaxy-importer: ansible-doc and ansible-lint ran; no error, no warning")
 
 
-DEV_ONLY = [".venv*", ".nox", ".build", ".ci", ".git*", ".*cache", ".hypothesis", ".pre-commit-config.yaml",
-            ".yamllint", "scripts", "bench", "Makefile", "noxfile.py", "antsibull-nox.toml", "pyproject.toml",
-            "tests/output", "tests/integration/inventory", "*.tar.gz", "*.pyc", "__pycache__", "*.retry", "*.log"]
+DEV_ONLY = [
+    ".venv*",
+    ".nox",
+    ".build",
+    ".ci",
+    ".git*",
+    ".*cache",
+    ".hypothesis",
+    ".pre-commit-config.yaml",
+    ".yamllint*",
+    "scripts",
+    "bench",
+    "Makefile",
+    "noxfile.py",
+    "antsibull-nox.toml",
+    "pyproject.toml",
+    "tests/output",
+    "tests/integration/inventory",
+    "*.tar.gz",
+    "*.pyc",
+    "__pycache__",
+    "*.retry",
+    "*.log",
+]
 
 
 def check_tarball(session: nox.Session, tarball: Path) -> None:
     """Nothing dev-only in the tarball; every file of plugins/, roles/, docs/, meta/ in it."""
     with tarfile.open(tarball) as archive:
         members = {name.rstrip("/") for name in archive.getnames()}
-    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "plugins", "roles", "docs", "meta"],
-                             check=True, capture_output=True, text=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "plugins", "roles", "docs", "meta"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     required = ["MANIFEST.json", "FILES.json", "README.md", "COPYING", "changelogs/changelog.yaml", *tracked]
     problems = [f"missing: {name}" for name in required if name not in members]
     for name in sorted(members):
@@ -225,12 +304,20 @@ def check_tarball(session: nox.Session, tarball: Path) -> None:
 
 def readme_table() -> str:
     """The README's "Tested with" table, from matrix.txt."""
-    rows = [f"| {row.core} | {row.python} | `ansible-test sanity`, `units` and `integration` (`--venv`); pytest e2e "
-            f"(all but the primary-only{'' if row == MATRIX[-1] else ' and newest-only'} suites) |" for row in MATRIX]
-    return "\n".join(["| ansible-core | Python (controller and modules) | what `make test` runs on it |",
-                      "| --- | --- | --- |", *rows,
-                      f"| {MATRIX[-1].core} | {PRIMARY_PYTHON} (the primary env) | pytest unit, emulator and SDK "
-                      "contract tests; the primary-only e2e suites; lint, docs, changelog and galaxy-importer checks |"])
+    rows = [
+        f"| {row.core} | {row.python} | `ansible-test sanity`, `units` and `integration` (`--venv`); pytest e2e "
+        f"(all but the primary-only{'' if row == NEWEST else ' and newest-only'} suites) |"
+        for row in MATRIX
+    ]
+    return "\n".join(
+        [
+            "| ansible-core | Python (controller and modules) | what `make test` runs on it |",
+            "| --- | --- | --- |",
+            *rows,
+            f"| {NEWEST.core} | {PRIMARY_PYTHON} (the primary env) | pytest unit, emulator and SDK "
+            "contract tests; the primary-only e2e suites; lint, docs, changelog and galaxy-importer checks |",
+        ]
+    )
 
 
 @nox.session(python=False)
@@ -243,10 +330,12 @@ def matrix(session: nox.Session) -> None:
     for row in MATRIX:
         if not row.core.startswith(row.name + ".") or row.core.count(".") != 2 or not row.python.startswith("3."):
             problems.append(f"matrix.txt: bad row {' '.join(row)}")
-    if f"ansible-core=={MATRIX[-1].core}\n" not in (REQ / "dev.txt").read_text():
-        problems.append(f"dev.txt must pin ansible-core=={MATRIX[-1].core}, the newest row of matrix.txt")
+    if f"ansible-core=={NEWEST.core}\n" not in (REQ / "dev.txt").read_text():
+        problems.append(f"dev.txt must pin ansible-core=={NEWEST.core}, the newest row of matrix.txt")
     if readme_table() not in (ROOT / "README.md").read_text():
-        problems.append("README.md does not show matrix.txt; it should contain (nox -s matrix -- --print):\n" + readme_table())
+        problems.append(
+            "README.md does not show matrix.txt; it should contain (nox -s matrix -- --print):\n" + readme_table()
+        )
     if problems:
         session.error("\n".join(problems))
     session.log(f"matrix: {', '.join(f'{row.core} on Python {row.python}' for row in MATRIX)}; README.md agrees")
@@ -275,15 +364,33 @@ def bench(session: nox.Session) -> None:
 
 # `nox -s test`: longest first, two at a time on CI's 2 cores.
 TEST_SESSIONS = [
-    f"e2e-{MATRIX[-1].name}", "e2e-primary", *(f"e2e-{row.name}" for row in MATRIX[:-1]),
-    *(f"integration-{row.name}" for row in MATRIX), *(f"sanity-{row.name}" for row in MATRIX),
-    "build-import-check", "docs", "ansible-lint", *(f"units-{row.name}" for row in MATRIX),
-    "lint", "docs-check", "changelog", "emulator-contract", "unit", "extra-checks", "matrix",
+    f"e2e-{NEWEST.name}",
+    "e2e-primary",
+    *(f"e2e-{row.name}" for row in MATRIX[:-1]),
+    *(f"integration-{row.name}" for row in MATRIX),
+    *(f"sanity-{row.name}" for row in MATRIX),
+    "build-import-check",
+    "docs",
+    "ansible-lint",
+    *(f"units-{row.name}" for row in MATRIX),
+    "lint",
+    "docs-check",
+    "changelog",
+    "emulator-contract",
+    "unit",
+    "extra-checks",
+    "matrix",
 ]
 
 
 @nox.session(python=False, default=False)
 def test(session: nox.Session) -> None:
     """Everything `make test` runs: TEST_SESSIONS, JOBS (2) at a time, a summary table at the end."""
-    session.run(sys.executable, str(ROOT / "scripts" / "run-sessions.py"), "-j", os.environ.get("JOBS", "2"),
-                *TEST_SESSIONS, external=True)
+    session.run(
+        sys.executable,
+        str(ROOT / "scripts" / "run-sessions.py"),
+        "-j",
+        os.environ.get("JOBS", "2"),
+        *TEST_SESSIONS,
+        external=True,
+    )

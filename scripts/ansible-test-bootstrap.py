@@ -42,8 +42,21 @@ def main() -> int:
     wheels = sorted(CACHE.glob(f"pip-{version}-*.whl"))
     if not wheels:
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                            "--dest", tmp, f"pip=={version}"], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--dest",
+                    tmp,
+                    f"pip=={version}",
+                ],
+                check=True,
+            )
             (wheel,) = Path(tmp).glob("pip-*.whl")
             wheels = [wheel.replace(CACHE / wheel.name)]
     script = CACHE / f"get_pip_{version.replace('.', '_')}.py"

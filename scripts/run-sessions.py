@@ -36,9 +36,14 @@ def main() -> int:
                 name = pending.pop(0)
                 log = (LOGS / f"{name}.log").open("w")
                 print(f"=== {name}: started at +{time.monotonic() - start:.0f}s", flush=True)
-                process = subprocess.Popen([sys.executable, "-m", "nox", *nox_args, "-s", name], stdout=log,
-                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                           env={**os.environ, "NO_COLOR": "1"})
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "nox", *nox_args, "-s", name],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    env={**os.environ, "NO_COLOR": "1"},
+                )
                 running[process.pid] = (name, process, log, time.monotonic())
             pid, status = os.wait()
             if pid not in running:
@@ -47,8 +52,11 @@ def main() -> int:
             log.close()
             rc = os.waitstatus_to_exitcode(status)
             results[name] = (rc, time.monotonic() - began, began - start)
-            print(f"\n==================== {name} ====================\n{(LOGS / f'{name}.log').read_text()}"
-                  f"---- {name}: {'OK' if rc == 0 else f'FAILED (exit {rc})'} in {results[name][1]:.0f}s", flush=True)
+            print(
+                f"\n==================== {name} ====================\n{(LOGS / f'{name}.log').read_text()}"
+                f"---- {name}: {'OK' if rc == 0 else f'FAILED (exit {rc})'} in {results[name][1]:.0f}s",
+                flush=True,
+            )
     except KeyboardInterrupt:
         for entry in running.values():
             os.killpg(entry[1].pid, signal.SIGTERM)
@@ -56,11 +64,14 @@ def main() -> int:
     print(f"\n{'session':<24} {'result':<9} {'seconds':>8} {'start at':>9}")
     for name in args.sessions:
         rc, took, began = results[name]
-        print(f"{name:<24} {'ok' if rc == 0 else f'FAIL({rc})':<9} {took:>8.0f} {'+%.0f' % began:>9}")
+        print(f"{name:<24} {'ok' if rc == 0 else f'FAIL({rc})':<9} {took:>8.0f} {f'+{began:.0f}':>9}")
     failed = [name for name in args.sessions if results[name][0]]
     print(f"{'total (wall)':<34} {time.monotonic() - start:>8.0f}")
-    print(f"{len(failed)} of {len(args.sessions)} sessions failed: {' '.join(failed)}" if failed
-          else f"all {len(args.sessions)} sessions passed")
+    print(
+        f"{len(failed)} of {len(args.sessions)} sessions failed: {' '.join(failed)}"
+        if failed
+        else f"all {len(args.sessions)} sessions passed"
+    )
     return 1 if failed else 0
 
 

@@ -19,7 +19,7 @@ ARGS ?=
 .PHONY: help demo test bench clean nox
 
 help:
-	@sed -n 's/^# \{0,1\}//p; /^$$/q' Makefile
+	@sed -n '/^#/!q; s/^# \{0,1\}//p' Makefile
 
 $(NOX_VENV)/.installed: tests/requirements/nox.txt
 	rm -rf $(NOX_VENV)

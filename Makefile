@@ -1,7 +1,7 @@
 # edgeops.cloudflare: thin wrappers around nox (noxfile.py; `.venv-nox/bin/nox -l` lists every session).
 #
 #   make demo    build and install the collection, run docs/examples/demo.yml against the emulator
-#   make test    everything CI checks (nox -s test: the sessions two at a time, then a summary)
+#   make test    everything CI checks (nox -s test, JOBS=2 sessions at a time, then their times)
 #   make bench   bench/bench.py (BENCH_ARGS=--quick for a short run)
 #   make clean   remove the venvs, .nox, .build and the caches
 #   make nox ARGS="-s lint"   any nox command line
@@ -15,6 +15,7 @@ SHELL := /bin/bash
 NOX_VENV := .venv-nox
 NOX := $(NOX_VENV)/bin/nox --error-on-missing-interpreters
 ARGS ?=
+JOBS ?= 2
 
 .PHONY: help demo test bench clean nox
 
@@ -31,7 +32,7 @@ demo: $(NOX_VENV)/.installed
 	$(NOX) -s demo
 
 test: $(NOX_VENV)/.installed
-	$(NOX) -s test
+	$(NOX) --parallel $(JOBS) --allow-parallel --reuse-venv=yes -s test
 
 bench: $(NOX_VENV)/.installed
 	$(NOX) -s bench -- $(BENCH_ARGS)

@@ -24,6 +24,7 @@ import nox
 from antsibull_nox.sessions import prepare_collections
 
 antsibull_nox.load_antsibull_nox_toml()
+nox.options.default_venv_backend = "uv|virtualenv"
 
 ROOT = Path(__file__).resolve().parent
 REQ = ROOT / "tests" / "requirements"
@@ -96,7 +97,7 @@ def install_row(session: nox.Session, core: str, *requirements: str) -> None:
 
 def ansible_test(session: nox.Session, row: Row, command: str) -> None:
     """`ansible-test COMMAND --venv` in a copy of the checkout at .../ansible_collections/edgeops/cloudflare."""
-    install_row(session, row.core)
+    install_row(session, row.core, "pip")  # the bootstrap runs `pip download`
     session.run("python", str(ROOT / "scripts" / "ansible-test-bootstrap.py"))
     tree = prepare_collections(
         session, ansible_core_version=row.core, install_in_site_packages=False, install_out_of_tree=True

@@ -3,6 +3,8 @@
 #   make demo    build and install the collection, run docs/examples/demo.yml against the emulator
 #   make test    everything CI checks (nox -s test, JOBS=2 sessions at a time, then their times)
 #   make bench   bench/bench.py (BENCH_ARGS=--quick for a short run)
+#   make test-live         tests/live against the real Cloudflare API (tests/live/README.md); not in make test
+#   make test-live-sweep   delete shares left by earlier live runs (SWEEP_ARGS=--dry-run only lists them)
 #   make clean   remove the venvs, .nox, .build and the caches
 #   make nox ARGS="-s lint"   any nox command line
 #
@@ -17,7 +19,7 @@ NOX := $(NOX_VENV)/bin/nox --error-on-missing-interpreters
 ARGS ?=
 JOBS ?= 2
 
-.PHONY: help demo test bench clean nox
+.PHONY: help demo test bench test-live test-live-sweep clean nox
 
 help:
 	@sed -n '/^#/!q; s/^# \{0,1\}//p' Makefile
@@ -36,6 +38,12 @@ test: $(NOX_VENV)/.installed
 
 bench: $(NOX_VENV)/.installed
 	$(NOX) -s bench -- $(BENCH_ARGS)
+
+test-live: $(NOX_VENV)/.installed
+	$(NOX) -s test-live -- $(PYTEST_ARGS)
+
+test-live-sweep: $(NOX_VENV)/.installed
+	$(NOX) -s test-live-sweep -- $(SWEEP_ARGS)
 
 nox: $(NOX_VENV)/.installed
 	$(NOX) $(ARGS)

@@ -30,13 +30,15 @@ ROOT = Path(__file__).resolve().parent
 REQ = ROOT / "tests" / "requirements"
 PRIMARY_PYTHON = "3.12"  # the primary env: ansible-core of dev.txt (= the newest row) and ecosystem.txt
 # Suites run once, on the primary env: they drive module_utils in-process (hundreds of converges),
-# or need ansible-runner/ansible-builder (ecosystem.txt).
+# need ansible-runner/ansible-builder (ecosystem.txt), or prove the live-test kit, which runs on the
+# primary env (nox -s test-live).
 PRIMARY_ONLY = [
     "tests/e2e/test_fault_matrix.py",
     "tests/e2e/test_convergence_property.py",
     "tests/e2e/test_export_property.py",
     "tests/e2e/test_awx_runner.py",
     "tests/e2e/test_execution_environment.py",
+    "tests/e2e/test_live_kit.py",
 ]
 # Suites run on the newest row only (and there, with every other suite but PRIMARY_ONLY): they
 # exercise module_utils logic, which the integration targets (share, share_info, share_recipient,
@@ -48,6 +50,7 @@ NEWEST_ONLY = [
     "tests/e2e/test_share_parts.py",
     "tests/e2e/test_shares_bulk.py",
     "tests/e2e/test_request_counts.py",
+    "tests/e2e/test_reference_edges.py",
 ]
 CODE = ["plugins", "tests", "bench", "scripts", "noxfile.py"]
 
@@ -184,7 +187,7 @@ def emulator_contract(session: nox.Session) -> None:
 
 @nox.session(name="e2e-primary", python=PRIMARY_PYTHON, default=False)
 def e2e_primary(session: nox.Session) -> None:
-    """pytest of the primary-only e2e suites: fault matrix, convergence and export properties, AWX runner, EE."""
+    """pytest of the primary-only e2e suites: fault matrix, properties, AWX runner, EE, live-test kit."""
     session.install("-r", str(REQ / "ecosystem.txt"))
     pytest(session, *PRIMARY_ONLY)
 
@@ -354,6 +357,20 @@ def demo(session: nox.Session) -> None:
     """Build and install the tarball, run docs/examples/demo.yml against the emulator: changed, ok, check+diff."""
     session.install("ansible-core", "-c", str(REQ / "dev.txt"))
     session.run("bash", str(ROOT / "scripts" / "demo"), external=True)
+
+
+@nox.session(name="test-live", python=PRIMARY_PYTHON, default=False)
+def test_live(session: nox.Session) -> None:
+    """tests/live against the real Cloudflare API (tests/live/README.md: the variables it needs)."""
+    session.install("-r", str(REQ / "dev.txt"))
+    pytest(session, "tests/live")
+
+
+@nox.session(name="test-live-sweep", python=PRIMARY_PYTHON, default=False)
+def test_live_sweep(session: nox.Session) -> None:
+    """Delete the edgeops-live-* shares of earlier live runs (`-- --dry-run` lists them)."""
+    session.install("-r", str(REQ / "dev.txt"))
+    session.run("python", "tests/live/sweep.py", *session.posargs)
 
 
 @nox.session(python=PRIMARY_PYTHON, default=False)

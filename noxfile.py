@@ -25,6 +25,9 @@ from antsibull_nox.sessions import prepare_collections
 
 antsibull_nox.load_antsibull_nox_toml()
 nox.options.default_venv_backend = "uv|virtualenv"
+# uv writes no .pyc by default; with PYTHONDONTWRITEBYTECODE set (as on CI), every ansible process
+# would then compile ansible-core anew (about 0.5 s each, hundreds of processes per e2e session).
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 ROOT = Path(__file__).resolve().parent
 REQ = ROOT / "tests" / "requirements"

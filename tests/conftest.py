@@ -31,6 +31,9 @@ def _ensure_collection_link() -> None:
 _ensure_collection_link()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
+# pyproject.toml's `pythonpath` put the directory on sys.path before it existed (fresh checkout):
+# forget the import system's "nothing there" for it.
+sys.path_importer_cache.pop(str(COLLECTIONS_ROOT), None)
 # ansible-playbook subprocesses started by the tests find this checkout too, when the
 # caller (e.g. a bare `pytest` instead of `make`) did not set it.
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS_ROOT))

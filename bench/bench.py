@@ -43,7 +43,7 @@ def ensure_collection_link():
     """.build/collections/ansible_collections/edgeops/cloudflare -> this checkout, importable."""
     if not (COLLECTION_LINK.is_symlink() and COLLECTION_LINK.resolve() == ROOT):
         COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
-        tmp = COLLECTION_LINK.with_name("cloudflare.tmp%d" % os.getpid())
+        tmp = COLLECTION_LINK.with_name(f"cloudflare.tmp{os.getpid()}")
         tmp.symlink_to(ROOT, target_is_directory=True)
         os.replace(tmp, COLLECTION_LINK)
     sys.path.insert(0, str(COLLECTIONS))
@@ -69,8 +69,8 @@ def log(message):
 
 
 def spec(number, prefix="bench", recipients=(A,)):
-    return {"name": "%s-%05d" % (prefix, number), "recipients": [{"account_id": r} for r in recipients],
-            "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % number,
+    return {"name": f"{prefix}-{number:05d}", "recipients": [{"account_id": r} for r in recipients],
+            "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{number:032x}",
                            "resource_account_id": MAIN_ACCOUNT, "meta": {}}]}
 
 
@@ -101,14 +101,14 @@ class Bench:
         """An interpreter for ansible_python_interpreter that records the module process's peak RSS."""
         path = self.workdir / "peak-rss-python"
         path.write_text(
-            "#!%s\n"
+            f"#!{sys.executable}\n"
             "import os, subprocess, sys\n"
-            "child = subprocess.Popen([%r] + sys.argv[1:])\n"
+            f"child = subprocess.Popen([{sys.executable!r}] + sys.argv[1:])\n"
             "_, status, usage = os.wait4(child.pid, 0)\n"
             "child.returncode = os.waitstatus_to_exitcode(status)\n"
             "with open(os.environ['BENCH_RSS_FILE'], 'a') as out:\n"
-            "    out.write('%%d\\n' %% usage.ru_maxrss)\n"
-            "sys.exit(child.returncode)\n" % (sys.executable, sys.executable))
+            "    out.write('%d\\n' % usage.ru_maxrss)\n"
+            "sys.exit(child.returncode)\n")
         path.chmod(0o755)
         return path
 
@@ -120,10 +120,10 @@ class Bench:
         The peak with ``rss``: of the module processes if any ran, else of the worker (sampled every 20 ms)."""
         self.count += 1
         play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
-        path = self.workdir / ("play-%d.yml" % self.count)
+        path = self.workdir / (f"play-{self.count}.yml")
         path.write_text(json.dumps(play))
-        results = self.workdir / ("results-%d.jsonl" % self.count)
-        rss_file = self.workdir / ("rss-%d" % self.count)
+        results = self.workdir / (f"results-{self.count}.jsonl")
+        rss_file = self.workdir / (f"rss-{self.count}")
         env = dict(os.environ,
                    CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID=MAIN_ACCOUNT,
                    CLOUDFLARE_BASE_URL=base_url or emulator.base_url,
@@ -134,11 +134,11 @@ class Bench:
                    ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
         command = [str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path)]
         if extra_vars is not None:
-            vars_file = self.workdir / ("vars-%d.json" % self.count)
+            vars_file = self.workdir / (f"vars-{self.count}.json")
             vars_file.write_text(json.dumps(extra_vars))
-            command += ["-e", "@%s" % vars_file]
+            command += ["-e", f"@{vars_file}"]
         if rss:
-            command += ["-e", "ansible_python_interpreter=%s" % self.rss_python]
+            command += ["-e", f"ansible_python_interpreter={self.rss_python}"]
         worker_peaks = []
         started = time.perf_counter()
         with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
@@ -152,12 +152,8 @@ class Bench:
         recorded = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
         failed = [r for r in recorded if r["status"] == "failed"]
         if done.returncode != 0 or failed:
-            raise RuntimeError("playbook failed (rc %d): %s\n%s" % (
-                done.returncode, json.dumps(failed[:1])[:2000], (done.stdout + done.stderr)[-3000:]))
-        if rss_file.exists():
-            peak = max(int(v) for v in rss_file.read_text().split())
-        else:
-            peak = max(worker_peaks, default=None)
+            raise RuntimeError(f"playbook failed (rc {done.returncode}): {json.dumps(failed[:1])[:2000]}\n{(done.stdout + done.stderr)[-3000:]}")
+        peak = max(int(v) for v in rss_file.read_text().split()) if rss_file.exists() else max(worker_peaks, default=None)
         return seconds, recorded, peak
 
     # --- scenarios -----------------------------------------------------------------------------------------
@@ -190,7 +186,7 @@ class Bench:
         if stats and stats[0]:
             row["module_seconds"] = round(statistics.median(s["seconds"] for s in stats), 3)
             row["connections"] = stats[-1]["connections"]
-        log("  %-58s median %7.2f s  requests %5d" % (scenario, row["median"], row["requests"]))
+        log("  {:<58} median {:7.2f} s  requests {:5d}".format(scenario, row["median"], row["requests"]))
         return row
 
     def _row(self, group, scenario, samples, requests, baseline=None, marginal=True, **extra):
@@ -287,8 +283,8 @@ def scenario_single(bench, emulator):
         ("uri GET + POST: no-op", existing, uri_tasks(), None),
     ]
     for path in PATHS:
-        variants += [("share (%s): create" % path, empty, share_task(path=path), "uri GET + POST: create"),
-                     ("share (%s): no-op" % path, existing, share_task(path=path), "uri GET + POST: no-op")]
+        variants += [(f"share ({path}): create", empty, share_task(path=path), "uri GET + POST: create"),
+                     (f"share ({path}): no-op", existing, share_task(path=path), "uri GET + POST: no-op")]
     samples = {variant[0]: [] for variant in variants}
     requests = {}
     for dummy in range(1 if bench.quick else 7):
@@ -300,7 +296,7 @@ def scenario_single(bench, emulator):
     saved, bench.empty_seconds = bench.empty_seconds, statistics.median(samples[variants[0][0]])
     for name, setup, tasks, baseline in variants:
         row = bench._row("single", name, samples[name], requests[name], baseline, marginal=name != variants[0][0])
-        log("  %-58s median %7.2f s  requests %5d" % (name, row["median"], row["requests"]))
+        log("  {:<58} median {:7.2f} s  requests {:5d}".format(name, row["median"], row["requests"]))
     bench.empty_seconds = saved
 
 
@@ -309,7 +305,7 @@ def scenario_loops(bench, emulator):
     sizes = (5,) if bench.quick else (20, 100)
     for count in sizes:
         shares = {"bench_shares": [spec(n) for n in range(count)]}
-        log("loop of %d: share (both paths) vs uri vs one shares task" % count)
+        log(f"loop of {count}: share (both paths) vs uri vs one shares task")
 
         def empty():
             emulator.reset()
@@ -319,12 +315,12 @@ def scenario_loops(bench, emulator):
             seed(emulator, count)
 
         for op, setup in (("create", empty), ("no-op", existing)):
-            uri = "loop %d: uri %s" % (count, op)
+            uri = f"loop {count}: uri {op}"
             bench.measure("loop", uri, emulator, setup, uri_tasks(loop=True), shares)
             for path in PATHS:
-                bench.measure("loop", "loop %d: share (%s) %s @0ms" % (count, path, op), emulator, setup,
+                bench.measure("loop", f"loop {count}: share ({path}) {op} @0ms", emulator, setup,
                               share_task(loop=True, path=path), shares, baseline=uri)
-            bench.measure("loop", "one shares task, %d shares, c=1: %s" % (count, op), emulator, setup,
+            bench.measure("loop", f"one shares task, {count} shares, c=1: {op}", emulator, setup,
                           bulk_task(concurrency=1), shares, baseline=uri)
     count = sizes[-1]
     shares = {"bench_shares": [spec(n) for n in range(count)]}
@@ -334,14 +330,14 @@ def scenario_loops(bench, emulator):
         emulator.configure(latency_ms=50)
 
     for path in PATHS:
-        bench.measure("loop", "loop %d: share (%s) create @50ms" % (count, path), emulator, empty_slow,
-                      share_task(loop=True, path=path), shares, baseline="loop %d: uri create" % count)
+        bench.measure("loop", f"loop {count}: share ({path}) create @50ms", emulator, empty_slow,
+                      share_task(loop=True, path=path), shares, baseline=f"loop {count}: uri create")
 
 
 def scenario_worker_memory(bench, emulator):
     """The controller's worker during a long loop of in-process share tasks: its memory at the start and at the end."""
     count = 100 if bench.quick else 1000
-    log("worker memory: a loop of %d in-process share no-ops" % count)
+    log(f"worker memory: a loop of {count} in-process share no-ops")
     shares = {"bench_shares": [spec(n) for n in range(count)]}
     emulator.reset()
     seed(emulator, count)
@@ -352,10 +348,10 @@ def scenario_worker_memory(bench, emulator):
     finally:
         bench.on_start = None
     first, last = samples[0] if samples else 0, samples[-1] if samples else 0
-    row = bench._row("worker", "loop %d: in-process worker RSS, start -> end" % count, [seconds],
+    row = bench._row("worker", f"loop {count}: in-process worker RSS, start -> end", [seconds],
                      len(emulator.requests_log()))
     row.update(rss_start_mib=round(first / 1024.0, 1), rss_end_mib=round(last / 1024.0, 1), rss_samples=len(samples))
-    log("  worker RSS %.1f MiB -> %.1f MiB (%d samples)" % (row["rss_start_mib"], row["rss_end_mib"], len(samples)))
+    log("  worker RSS {:.1f} MiB -> {:.1f} MiB ({} samples)".format(row["rss_start_mib"], row["rss_end_mib"], len(samples)))
 
 
 class WorkerSampler(threading.Thread):
@@ -377,14 +373,14 @@ class WorkerSampler(threading.Thread):
 
 def children(pid):
     try:
-        return [int(child) for child in Path("/proc/%d/task/%d/children" % (pid, pid)).read_text().split()]
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
 
 
 def memory_kib(pid, field):
     try:
-        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError):
@@ -398,7 +394,7 @@ def scenario_bulk(bench, emulator):
     for count in sizes:
         shares = {"bench_shares": [spec(n) for n in range(count)]}
         for latency in (0, 50):
-            log("shares module: %d shares @%d ms" % (count, latency))
+            log(f"shares module: {count} shares @{latency} ms")
             for concurrency in concurrencies:
                 def empty(latency=latency):
                     emulator.reset()
@@ -410,19 +406,19 @@ def scenario_bulk(bench, emulator):
                     emulator.configure(latency_ms=latency, rate_limit=CLOUDFLARE_LIMIT)
 
                 for operation, setup in (("create", empty), ("no-op", existing)):
-                    name = "shares %d %s @%dms c=%d" % (count, operation, latency, concurrency)
+                    name = f"shares {count} {operation} @{latency}ms c={concurrency}"
                     if count == sizes[-1] and latency == 50 and concurrency == 1 and operation == "no-op":
                         continue  # the same cost as create here, and the slowest run of all
                     if count == sizes[0]:
-                        baseline = "loop %d: share (module) create @%dms" % (count, latency) if operation == "create" else None
+                        baseline = f"loop {count}: share (module) create @{latency}ms" if operation == "create" else None
                     else:
-                        baseline = "shares %d %s @%dms c=1" % (count, operation, latency)
+                        baseline = f"shares {count} {operation} @{latency}ms c=1"
                     reps = 1 if (count == sizes[-1] and latency == 50 and concurrency <= 4) else None
                     row = bench.measure("bulk", name, emulator, setup, bulk_task(concurrency=concurrency), shares,
                                         baseline=baseline, reps=reps, concurrency=concurrency, latency_ms=latency)
                     if latency:
                         row["ideal_seconds"] = round(row["requests"] * latency / 1000.0 / concurrency, 3)
-                        row["baseline"] = "ideal: requests x %d ms / concurrency" % latency
+                        row["baseline"] = f"ideal: requests x {latency} ms / concurrency"
 
 
 def scenario_lookup(bench, emulator):
@@ -432,16 +428,16 @@ def scenario_lookup(bench, emulator):
     emulator.seed([spec(0, prefix="target")])
     seeded = 1
     for size in sizes:
-        log("lookup by name in an account of %d shares" % size)
+        log(f"lookup by name in an account of {size} shares")
         seed(emulator, size - seeded, start=seeded)
         seeded = size
         for path in PATHS:
-            name = "share (%s) no-op by name, %d shares" % (path, size)
+            name = f"share ({path}) no-op by name, {size} shares"
             bench.measure("lookup", name, emulator, lambda: None, share_task(path=path), target, rss=True,
                           baseline=name.replace(str(size), str(sizes[0])), account_shares=size, path=path)
-    bench.measure("lookup", "shares (1 item) no-op, %d shares" % sizes[-1], emulator, lambda: None,
+    bench.measure("lookup", f"shares (1 item) no-op, {sizes[-1]} shares", emulator, lambda: None,
                   bulk_task(), target, rss=True, account_shares=sizes[-1], path="in-process",
-                  baseline="share (in-process) no-op by name, %d shares" % sizes[-1])
+                  baseline=f"share (in-process) no-op by name, {sizes[-1]} shares")
 
 
 def seeding(emulator, shares):
@@ -454,23 +450,23 @@ def seeding(emulator, shares):
 
 def scenario_recipients(bench, emulator):
     for count in (1, 500):
-        accounts = ["%032x" % (0xACC00000 + n) for n in range(count)]
+        accounts = [f"{0xACC00000 + n:032x}" for n in range(count)]
         share = {"name": "many-recipients", "recipients": [{"account_id": a} for a in accounts],
-                 "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % 7}]}
-        changed = dict(share, recipients=share["recipients"][:-1] + [{"account_id": "%032x" % 0xBEEF}])
-        log("one share with %d recipient(s)" % count)
+                 "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{7:032x}"}]}
+        changed = dict(share, recipients=share["recipients"][:-1] + [{"account_id": f"{0xBEEF:032x}"}])
+        log(f"one share with {count} recipient(s)")
 
         def empty():
             emulator.reset()
 
         existing = seeding(emulator, [share])
 
-        first = "%d recipient(s): create" % count
+        first = f"{count} recipient(s): create"
         bench.measure("recipients", first, emulator, empty, share_task(), {"bench_shares": [share]},
                       baseline=None if count == 1 else "1 recipient(s): create")
-        bench.measure("recipients", "%d recipient(s): no-op" % count, emulator, existing, share_task(),
+        bench.measure("recipients", f"{count} recipient(s): no-op", emulator, existing, share_task(),
                       {"bench_shares": [share]}, baseline=None if count == 1 else "1 recipient(s): no-op")
-        bench.measure("recipients", "%d recipient(s): replace one" % count, emulator, existing, share_task(),
+        bench.measure("recipients", f"{count} recipient(s): replace one", emulator, existing, share_task(),
                       {"bench_shares": [changed]}, baseline=None if count == 1 else "1 recipient(s): replace one")
 
 
@@ -484,10 +480,10 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
     tls_emulator.reset()
     share_id = tls_emulator.seed([spec(1)])[0]["id"]
     with DelayProxy(("127.0.0.1", tls_emulator.port), delay_seconds=delay_ms / 1000.0) as proxy:
-        base = "https://127.0.0.1:%d/client/v4" % proxy.port
-        path = "/accounts/%s/shares/%s" % (MAIN_ACCOUNT, share_id)
+        base = f"https://127.0.0.1:{proxy.port}/client/v4"
+        path = f"/accounts/{MAIN_ACCOUNT}/shares/{share_id}"
         auth = {"Authorization": "Bearer " + TOKEN}
-        log("HTTPS, %d ms per new connection: %d GETs per transport" % (delay_ms, count))
+        log(f"HTTPS, {delay_ms} ms per new connection: {count} GETs per transport")
 
         def raw():
             context = ssl.create_default_context(cafile=ca_file)
@@ -533,7 +529,7 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
             row = bench._row("https", name, samples, len(tls_emulator.requests_log()), baseline, marginal=False,
                              per_request_ms=round(statistics.median(samples), 2), connections=connections)
             row["unit"] = "ms per request"
-            log("  %-58s %7.2f ms/request  connections %d" % (name, row["per_request_ms"], connections))
+            log("  {:<58} {:7.2f} ms/request  connections {}".format(name, row["per_request_ms"], connections))
 
         # End to end: the shares module over HTTPS through the proxy, keep-alive on and off.
         count = 20 if bench.quick else 100
@@ -544,10 +540,10 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
             seed(tls_emulator, count)
 
         for keep_alive in (False, True):
-            bench.measure("https", "https: shares %d no-op c=4 keep_alive=%s" % (count, keep_alive), tls_emulator,
+            bench.measure("https", f"https: shares {count} no-op c=4 keep_alive={keep_alive}", tls_emulator,
                           existing, bulk_task(concurrency=4, keep_alive=keep_alive, ca_path=ca_file), shares,
                           base_url=base,
-                          baseline=None if not keep_alive else "https: shares %d no-op c=4 keep_alive=False" % count)
+                          baseline=None if not keep_alive else f"https: shares {count} no-op c=4 keep_alive=False")
 
 
 # --- report ---------------------------------------------------------------------------------------------------
@@ -560,53 +556,53 @@ def goals(bench):
         found.append({"goal": goal, "measured": measured, "target": target, "met": bool(met)})
 
     for op, target in (("create", 0.35), ("no-op", 0.5)):
-        row = bench.find("share (in-process): %s" % op)
+        row = bench.find(f"share (in-process): {op}")
         if row and "ratio" in row:
-            add("one share task (%s), in process, vs the uri recipe, marginal time" % op, "%.2fx" % row["ratio"],
-                "<= %sx" % target, row["ratio"] <= target)
+            add(f"one share task ({op}), in process, vs the uri recipe, marginal time", "{:.2f}x".format(row["ratio"]),
+                f"<= {target}x", row["ratio"] <= target)
     loops = [r for r in bench.rows if r["group"] == "loop" and " create @0ms" in r["scenario"]]
     largest = max((int(r["scenario"].split()[1].rstrip(":")) for r in loops), default=None)
-    inproc, module = bench.find("loop %s: share (in-process) no-op @0ms" % largest), bench.find(
-        "loop %s: share (module) no-op @0ms" % largest)
-    bulk_noop = bench.find("one shares task, %s shares, c=1: no-op" % largest)
+    inproc, module = bench.find(f"loop {largest}: share (in-process) no-op @0ms"), bench.find(
+        f"loop {largest}: share (module) no-op @0ms")
+    bulk_noop = bench.find(f"one shares task, {largest} shares, c=1: no-op")
     if inproc and module and bulk_noop:
-        add("loop of %s share no-ops: in process vs the module path (marginal time)" % largest,
-            "%.1fx faster" % (module["marginal"] / inproc["marginal"]), ">= 15x", module["marginal"] >= 15 * inproc["marginal"])
-        add("loop of %s share no-ops in process vs one shares task, c=1 (marginal time)" % largest,
-            "%.2fx" % (inproc["marginal"] / bulk_noop["marginal"]), "<= 2x", inproc["marginal"] <= 2 * bulk_noop["marginal"])
+        add(f"loop of {largest} share no-ops: in process vs the module path (marginal time)",
+            "{:.1f}x faster".format(module["marginal"] / inproc["marginal"]), ">= 15x", module["marginal"] >= 15 * inproc["marginal"])
+        add(f"loop of {largest} share no-ops in process vs one shares task, c=1 (marginal time)",
+            "{:.2f}x".format(inproc["marginal"] / bulk_noop["marginal"]), "<= 2x", inproc["marginal"] <= 2 * bulk_noop["marginal"])
     pairs = [(row, bench.find(row["scenario"].replace("(in-process)", "(module)")))
              for row in bench.rows if "(in-process)" in row["scenario"]]
     slower = [row["scenario"] for row, other in pairs if other and row.get("marginal", row["median"]) > other.get(
         "marginal", other["median"])]
     if pairs:
-        add("no in-process row slower than its module-path row (same run)", "%d of %d slower%s" % (
+        add("no in-process row slower than its module-path row (same run)", "{} of {} slower{}".format(
             len(slower), len(pairs), ": " + ", ".join(slower) if slower else ""), "0", not slower)
     worker = next((r for r in bench.rows if r["group"] == "worker"), None)
     if worker:
         growth = worker["rss_end_mib"] - worker["rss_start_mib"]
-        add("%s" % worker["scenario"], "%.1f -> %.1f MiB (+%.1f)" % (worker["rss_start_mib"], worker["rss_end_mib"], growth),
+        add("{}".format(worker["scenario"]), "{:.1f} -> {:.1f} MiB (+{:.1f})".format(worker["rss_start_mib"], worker["rss_end_mib"], growth),
             "<= +50 MiB", worker["rss_samples"] > 1 and growth <= 50)
     for latency in (0, 50):
-        loop = bench.find("loop %s: share (module) create @%dms" % (largest, latency))
-        bulk = [r for r in bench.rows if r["scenario"].startswith("shares %s create @%dms" % (largest, latency))]
+        loop = bench.find(f"loop {largest}: share (module) create @{latency}ms")
+        bulk = [r for r in bench.rows if r["scenario"].startswith(f"shares {largest} create @{latency}ms")]
         if loop and bulk:
             best = min(bulk, key=lambda r: r["marginal"])
             speedup = loop["marginal"] / best["marginal"]
-            add("%s shares @%d ms: one shares task vs a loop of share tasks (marginal time)" % (largest, latency),
-                "%.1fx faster (c=%d)" % (speedup, best["concurrency"]), ">= 20x", speedup >= 20)
+            add(f"{largest} shares @{latency} ms: one shares task vs a loop of share tasks (marginal time)",
+                "{:.1f}x faster (c={})".format(speedup, best["concurrency"]), ">= 20x", speedup >= 20)
     big = [r for r in bench.rows if r["group"] == "bulk" and r.get("ideal_seconds") and r["scenario"].startswith("shares 1000")]
     for row in big:
-        add("%s: in-module time / (requests x 50 ms / concurrency), no 429" % row["scenario"],
-            "%.2fx, %d x 429 (marginal: %.2fx)" % (row["ratio"], row["rate_limited"], row["marginal"] / row["ideal_seconds"]),
+        add("{}: in-module time / (requests x 50 ms / concurrency), no 429".format(row["scenario"]),
+            "{:.2f}x, {} x 429 (marginal: {:.2f}x)".format(row["ratio"], row["rate_limited"], row["marginal"] / row["ideal_seconds"]),
             "<= 1.3x, 0 x 429", row["ratio"] <= 1.3 and row["rate_limited"] == 0)
     bulk_https = bench.find("https: shares path (client + budget + keep-alive)")
     if bulk_https and "ratio" in bulk_https:
         add("HTTPS, 20 ms per new connection: shares path per request vs reused raw http.client",
-            "%.2fx (%.2f ms)" % (bulk_https["ratio"], bulk_https["per_request_ms"]), "<= 2x", bulk_https["ratio"] <= 2)
+            "{:.2f}x ({:.2f} ms)".format(bulk_https["ratio"], bulk_https["per_request_ms"]), "<= 2x", bulk_https["ratio"] <= 2)
     memory = [r for r in bench.rows if r["group"] == "lookup" and r.get("account_shares") == 10000]
     for row in memory:
         where = "module process" if row["path"] == "module" else "worker (ansible-core included)"
-        add("%s: peak memory of the %s" % (row["scenario"], where), "%.1f MiB" % row["peak_rss_mib"], "< 100 MB",
+        add("{}: peak memory of the {}".format(row["scenario"], where), "{:.1f} MiB".format(row["peak_rss_mib"]), "< 100 MB",
             row["peak_rss_mib"] * 1.048576 < 100)
     return found
 
@@ -614,38 +610,38 @@ def goals(bench):
 def print_table(bench, goal_list):
     columns = ("scenario", "runs", "median", "min", "max", "marginal", "requests", "ratio", "extra")
     print()
-    print("%-58s %4s %8s %8s %8s %8s %8s %7s  %s" % columns)
+    print("{:<58} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}  {}".format(*columns))
     group = None
     for row in bench.rows:
         if row["group"] != group:
             group = row["group"]
-            print("-- %s %s" % (group, "-" * (120 - len(group))))
+            print("-- {} {}".format(group, "-" * (120 - len(group))))
         extra = []
         if "per_request_ms" in row:
-            extra.append("%.2f ms/request" % row["per_request_ms"])
+            extra.append("{:.2f} ms/request".format(row["per_request_ms"]))
         if row.get("module_seconds") is not None:
-            extra.append("in-module %.2f s" % row["module_seconds"])
+            extra.append("in-module {:.2f} s".format(row["module_seconds"]))
         if row.get("ideal_seconds"):
-            extra.append("ideal %.2f s" % row["ideal_seconds"])
+            extra.append("ideal {:.2f} s".format(row["ideal_seconds"]))
         if row.get("connections") is not None:
-            extra.append("%d conn" % row["connections"])
+            extra.append("{} conn".format(row["connections"]))
         if row.get("peak_rss_mib") is not None:
-            extra.append("peak RSS %.1f MiB" % row["peak_rss_mib"])
+            extra.append("peak RSS {:.1f} MiB".format(row["peak_rss_mib"]))
         if row.get("rate_limited"):
-            extra.append("%d x 429" % row["rate_limited"])
+            extra.append("{} x 429".format(row["rate_limited"]))
         if row.get("baseline") and "ratio" in row:
-            extra.append("vs %s" % row["baseline"])
-        print("%-58s %4d %8.3f %8.3f %8.3f %8s %8d %7s  %s" % (
+            extra.append("vs {}".format(row["baseline"]))
+        print("{:<58} {:4d} {:8.3f} {:8.3f} {:8.3f} {:>8} {:8d} {:>7}  {}".format(
             row["scenario"][:58], row["runs"], row["median"], row["min"], row["max"],
-            "%.3f" % row["marginal"] if "marginal" in row else "-", row["requests"],
-            "%.3f" % row["ratio"] if "ratio" in row else "-", "; ".join(extra)))
+            "{:.3f}".format(row["marginal"]) if "marginal" in row else "-", row["requests"],
+            "{:.3f}".format(row["ratio"]) if "ratio" in row else "-", "; ".join(extra)))
     print()
     print("Times in seconds (https per-request rows: the time columns are ms per request). marginal = median - "
           "empty playbook median; ratio = marginal (or per-request, or in-module vs ideal) / baseline, same run.")
     print()
     for goal in goal_list:
         status = "met" if goal["met"] else "NOT MET"
-        print("[%s] %-90s %s (target %s)" % (status, goal["goal"], goal["measured"], goal["target"]))
+        print("[{}] {:<90} {} (target {})".format(status, goal["goal"], goal["measured"], goal["target"]))
 
 
 def main(argv=None):
@@ -687,7 +683,7 @@ def main(argv=None):
               "quick": args.quick, "rows": bench.rows, "goals": goal_list}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print("\nwritten: %s (%.0f s)" % (args.json, time.monotonic() - started))
+    print(f"\nwritten: {args.json} ({time.monotonic() - started:.0f} s)")
 
 
 if __name__ == "__main__":

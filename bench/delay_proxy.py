@@ -11,6 +11,7 @@ every time. The bench puts it in front of the emulator served over HTTPS.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -76,8 +77,6 @@ def _pump(source, target):
     except OSError:
         pass
     for sock in (source, target):
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()

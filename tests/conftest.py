@@ -23,7 +23,7 @@ def _ensure_collection_link() -> None:
     if COLLECTION_LINK.is_symlink() and COLLECTION_LINK.resolve() == REPO_ROOT:
         return
     COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
-    tmp = COLLECTION_LINK.with_name(COLLECTION_LINK.name + ".tmp%d" % os.getpid())
+    tmp = COLLECTION_LINK.with_name(COLLECTION_LINK.name + f".tmp{os.getpid()}")
     tmp.symlink_to(REPO_ROOT, target_is_directory=True)
     os.replace(tmp, COLLECTION_LINK)
 

@@ -47,7 +47,7 @@ class Action:
 
     def __init__(self, kind, **fields):
         if kind not in ACTION_KINDS:
-            raise ValueError("unknown action kind %r" % kind)
+            raise ValueError(f"unknown action kind {kind!r}")
         self.kind = kind
         self.fields = fields
 
@@ -59,7 +59,7 @@ class Action:
         return isinstance(other, Action) and (self.kind, self.fields) == (other.kind, other.fields)
 
     def __repr__(self):
-        return "Action(%r, %r)" % (self.kind, self.fields)
+        return f"Action({self.kind!r}, {self.fields!r})"
 
     def describe(self):
         return self.spec.describe(self.fields)
@@ -203,10 +203,10 @@ def _resource_label(fields):
 ACTION_KINDS = {
     "create_share": ActionKind(
         method="POST", path=lambda share_id, fields: (), body=lambda fields: fields["body"],
-        describe=lambda fields: "create share %r" % fields["body"]["name"], apply=_creating),
+        describe=lambda fields: "create share {!r}".format(fields["body"]["name"]), apply=_creating),
     "rename_share": ActionKind(
         method="PUT", path=_share_path, body=lambda fields: {"name": fields["name"]},
-        describe=lambda fields: "rename share to %r" % fields["name"],
+        describe=lambda fields: "rename share to {!r}".format(fields["name"]),
         apply=_updating_share(lambda fields: {"name": fields["name"]})),
     "delete_share": ActionKind(
         method="DELETE", path=_share_path, describe=lambda fields: "delete share",
@@ -214,45 +214,45 @@ ACTION_KINDS = {
     "replace_recipients": ActionKind(
         method="PUT", path=_part_path("recipients"),
         body=lambda fields: [{"recipient_account_id": account} for account in fields["account_ids"]],
-        describe=lambda fields: "set recipient accounts to %s" % ", ".join(fields["account_ids"]),
+        describe=lambda fields: "set recipient accounts to {}".format(", ".join(fields["account_ids"])),
         apply=_replacing_recipients),
     "add_recipient": ActionKind(
         method="POST", path=_part_path("recipients"), body=lambda fields: {"recipient_account_id": fields["account_id"]},
-        describe=lambda fields: "add recipient account %s" % fields["account_id"],
+        describe=lambda fields: "add recipient account {}".format(fields["account_id"]),
         apply=_changing("recipients", lambda items, fields: recipient_record(fields["account_id"], "associating"))),
     "remove_recipient": ActionKind(
         method="DELETE", path=_part_path("recipients", "recipient_id"),
-        describe=lambda fields: "remove recipient account %s" % fields["account_id"],
+        describe=lambda fields: "remove recipient account {}".format(fields["account_id"]),
         apply=_changing("recipients", lambda items, fields: dict(
             _find_by_id(items, fields["recipient_id"]), association_status="disassociating"))),
     "add_resource": ActionKind(
         method="POST", path=_part_path("resources"),
         body=lambda fields: dict(key_to_resource(fields["key"]), meta=fields["meta"]),
-        describe=lambda fields: "add resource %s" % _resource_label(fields),
+        describe=lambda fields: f"add resource {_resource_label(fields)}",
         apply=_changing("resources", lambda items, fields: dict(
             key_to_resource(fields["key"]), id=None, meta=fields["meta"], status=ACTIVE_RESOURCE_STATUS))),
     "update_resource": ActionKind(
         method="PUT", path=_part_path("resources", "share_resource_id"), body=lambda fields: {"meta": fields["meta"]},
-        describe=lambda fields: "update meta of resource %s" % _resource_label(fields),
+        describe=lambda fields: f"update meta of resource {_resource_label(fields)}",
         apply=_changing("resources", lambda items, fields: dict(
             _find_by_id(items, fields["share_resource_id"]), meta=fields["meta"]))),
     "remove_resource": ActionKind(
         method="DELETE", path=_part_path("resources", "share_resource_id"),
-        describe=lambda fields: "remove resource %s" % _resource_label(fields),
+        describe=lambda fields: f"remove resource {_resource_label(fields)}",
         apply=_changing("resources", lambda items, fields: dict(
             _find_by_id(items, fields["share_resource_id"]), status="deleting"))),
     # Excluded recipients of an organization share: the body names the account as account_id (not
     # recipient_account_id), and a PUT of the whole list answers 204 (tests/emulator/CONTRACT.md).
     "add_excluded_recipient": ActionKind(
         method="POST", path=_part_path("excluded-recipients"), body=lambda fields: {"account_id": fields["account_id"]},
-        describe=lambda fields: "exclude account %s" % fields["account_id"],
+        describe=lambda fields: "exclude account {}".format(fields["account_id"]),
         apply=_changing("excluded_recipients", lambda items, fields: {"id": None, "account_id": fields["account_id"]})),
     "remove_excluded_recipient": ActionKind(
         method="DELETE", path=_part_path("excluded-recipients", "excluded_recipient_id"),
-        describe=lambda fields: "stop excluding account %s" % fields["account_id"], apply=_lifting_exclusion),
+        describe=lambda fields: "stop excluding account {}".format(fields["account_id"]), apply=_lifting_exclusion),
     "replace_excluded_recipients": ActionKind(
         method="PUT", path=_part_path("excluded-recipients"),
         body=lambda fields: [{"account_id": account} for account in fields["account_ids"]],
-        describe=lambda fields: "set excluded accounts to %s" % (", ".join(fields["account_ids"]) or "none"),
+        describe=lambda fields: "set excluded accounts to {}".format(", ".join(fields["account_ids"]) or "none"),
         apply=_replacing_exclusions),
 }

@@ -134,14 +134,14 @@ def validated_item(index, raw):
     Each item is checked on its own against the ``share`` module's argument spec, so one bad item
     (a wrong type, an unknown choice) fails alone and is named.
     """
-    prefix = "shares[%d]" % index
+    prefix = f"shares[{index}]"
     if not isinstance(raw, dict):
-        return {}, "%s must be a mapping of the share module's options, got %s" % (prefix, type(raw).__name__)
+        return {}, f"{prefix} must be a mapping of the share module's options, got {type(raw).__name__}"
     result = ITEM_VALIDATOR.validate(raw)
     if result.error_messages:
         messages = [("unsupported option %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
                     for error in result.errors.errors]
-        return raw, "%s: %s" % (prefix, "; ".join(messages))
+        return raw, "{}: {}".format(prefix, "; ".join(messages))
     return result.validated_parameters, None
 
 
@@ -158,7 +158,7 @@ def check_distinct(items_params):
         if key[1] is None:
             continue
         if key in seen:
-            message = "shares[%d] and shares[%d] both have %s %r; merge them into one item" % (seen[key], index, *key)
+            message = f"shares[{seen[key]}] and shares[{index}] both have {key[0]} {key[1]!r}; merge them into one item"
             clashes.setdefault(seen[key], message)
             clashes.setdefault(index, message)
         else:
@@ -176,7 +176,7 @@ def prepare(items_raw, owner_account_id, check_mode, diff=False):
             error = clashes[index]
         if error is None:
             try:
-                request = share_request(params, owner_account_id, check_mode, diff=diff, prefix="shares[%d]." % index)
+                request = share_request(params, owner_account_id, check_mode, diff=diff, prefix=f"shares[{index}].")
                 items.append(Item(index, params, request=request))
                 continue
             except InputError as input_error:
@@ -200,11 +200,11 @@ def _same_share_clashes(listing, items):
     clashes = {}
     for share_id, addressing in by_id.items():
         if len(addressing) > 1:
-            names = " and ".join("shares[%d] (%s)" % (item.index, "by share_id" if item.request.share_id else "by name")
+            names = " and ".join("shares[{}] ({})".format(item.index, "by share_id" if item.request.share_id else "by name")
                                  for item in addressing)
             for item in addressing:
-                clashes[item.index] = ("%s address the same share %s; they would undo each other on every run. "
-                                       "Merge them into one item." % (names, share_id))
+                clashes[item.index] = (f"{names} address the same share {share_id}; they would undo each other on every run. "
+                                       "Merge them into one item.")
     return clashes
 
 
@@ -221,9 +221,9 @@ def prune_plan(listing, items):
     """
     invalid = [item for item in items if item.error is not None]
     if invalid:
-        return [], ["prune deleted nothing: %d item(s) are invalid (%s), and a share an invalid item means could be "
+        return [], ["prune deleted nothing: {} item(s) are invalid ({}), and a share an invalid item means could be "
                     "one prune would delete; fix them and re-run"
-                    % (len(invalid), ", ".join("shares[%d]" % item.index for item in invalid))]
+                    .format(len(invalid), ", ".join(f"shares[{item.index}]" for item in invalid))]
     names = {item.params.get("name") for item in items} - {None}
     ids = {item.params.get("share_id") for item in items} - {None}
     near = {_near(name): name for name in names}
@@ -232,8 +232,8 @@ def prune_plan(listing, items):
         if not is_active_sent(share) or share.get("name") in names or share.get("id") in ids:
             continue
         if _near(share.get("name")) in near:
-            notes.append("prune kept share %r (%s): its name differs from the item name %r only in case or spacing"
-                         % (share.get("name"), share.get("id"), near[_near(share.get("name"))]))
+            notes.append("prune kept share {!r} ({}): its name differs from the item name {!r} only in case or spacing"
+                         .format(share.get("name"), share.get("id"), near[_near(share.get("name"))]))
             continue
         targets.append(share)
     return targets, notes
@@ -275,16 +275,15 @@ def _item_fields(item):
 
 def prune_refusal(targets, items, max_prune):
     """Why the prune must not run at all (None: it may): the classic accidents of an empty or truncated list."""
-    listed = ", ".join("%r (%s)" % (share.get("name"), share["id"]) for share in targets[:10])
+    listed = ", ".join("{!r} ({})".format(share.get("name"), share["id"]) for share in targets[:10])
     listed += ", ..." if len(targets) > 10 else ""
     if not items and targets and max_prune != 0:
-        return ("prune with an empty list of shares would delete all %d sent shares of the account: %s. An empty list "
+        return (f"prune with an empty list of shares would delete all {len(targets)} sent shares of the account: {listed}. An empty list "
                 "is more often an accident (an empty or missing variable file) than a wish; to delete them all, set "
-                "max_prune to 0 (no limit). Nothing was changed." % (len(targets), listed))
+                "max_prune to 0 (no limit). Nothing was changed.")
     if max_prune and len(targets) > max_prune:
-        return ("prune would delete %d shares, more than max_prune=%d: %s. Check that the list of shares is complete "
-                "(a truncated variable file?); to allow it, raise max_prune (0: no limit). Nothing was changed."
-                % (len(targets), max_prune, listed))
+        return (f"prune would delete {len(targets)} shares, more than max_prune={max_prune:d}: {listed}. Check that the list of shares is complete "
+                "(a truncated variable file?); to allow it, raise max_prune (0: no limit). Nothing was changed.")
     return None
 
 
@@ -338,12 +337,12 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
 
 def outcome_label(outcome):
     if outcome["pruned"]:
-        return "pruned share %r (%s)" % (outcome["name"], outcome["share_id"])
+        return "pruned share {!r} ({})".format(outcome["name"], outcome["share_id"])
     if outcome["name"] is not None:
         return repr(outcome["name"])
     if outcome["share_id"]:
-        return "share_id %s" % outcome["share_id"]
-    return "shares[%d]" % outcome["index"]
+        return "share_id {}".format(outcome["share_id"])
+    return "shares[{:d}]".format(outcome["index"])
 
 
 def drift_summary(outcomes):
@@ -377,8 +376,8 @@ def summary(outcomes, diff, notes=()):
     failed = [outcome for outcome in outcomes if outcome["failed"]]
     if failed:
         result["failed"] = True
-        result["msg"] = "%d of %d shares failed (the others were converged; fix the causes and re-run): %s" % (
-            len(failed), len(outcomes), "; ".join("%s: %s" % (outcome_label(outcome), outcome["msg"]) for outcome in failed))
+        result["msg"] = "{} of {} shares failed (the others were converged; fix the causes and re-run): {}".format(
+            len(failed), len(outcomes), "; ".join("{}: {}".format(outcome_label(outcome), outcome["msg"]) for outcome in failed))
         result["msg"] += "".join(". " + note for note in notes if note.startswith("prune deleted nothing"))
         result["failed_shares"] = [outcome_label(outcome) for outcome in failed]
     return result
@@ -386,13 +385,13 @@ def summary(outcomes, diff, notes=()):
 
 def check_bulk_options(params):
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
-        raise InputError("concurrency must be between 1 and %d, got %s" % (MAX_CONCURRENCY, params["concurrency"]))
+        raise InputError("concurrency must be between 1 and {}, got {}".format(MAX_CONCURRENCY, params["concurrency"]))
     if params["request_budget"] < 0:
-        raise InputError("request_budget must be 0 (no budget) or more, got %s" % params["request_budget"])
+        raise InputError("request_budget must be 0 (no budget) or more, got {}".format(params["request_budget"]))
     if params["max_prune"] < 0:
-        raise InputError("max_prune must be 0 (no limit) or more, got %s" % params["max_prune"])
+        raise InputError("max_prune must be 0 (no limit) or more, got {}".format(params["max_prune"]))
     if params["request_budget_window"] <= 0:
-        raise InputError("request_budget_window must be a positive number of seconds, got %s" % params["request_budget_window"])
+        raise InputError("request_budget_window must be a positive number of seconds, got {}".format(params["request_budget_window"]))
 
 
 def run_bulk(params, connection, guard, check_mode, diff):

@@ -65,29 +65,29 @@ def endpoint(url, proxies=None, bypass=None):
     """``host:port`` of the URL, and the proxy the request goes through (as urllib chooses it), for messages."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    host = "%s:%s" % (parts.hostname, parts.port or {"https": 443, "http": 80}.get(scheme, "?"))
+    host = "{}:{}".format(parts.hostname, parts.port or {"https": 443, "http": 80}.get(scheme, "?"))
     proxies = urllib.request.getproxies() if proxies is None else proxies
     bypass = urllib.request.proxy_bypass if bypass is None else bypass
     proxy = proxies.get(scheme)
     if proxy and not bypass(parts.netloc.rpartition("@")[2]):
         proxy_parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-        return "%s (through the proxy %s:%s)" % (host, proxy_parts.hostname, proxy_parts.port or 80)
+        return f"{host} (through the proxy {proxy_parts.hostname}:{proxy_parts.port or 80})"
     return host
 
 
 def tls_error(error, where):
     if any(reason in str(error) for reason in NOT_TLS_REASONS):
         return TransportError(
-            "%s does not speak TLS (the answer to the TLS handshake was not TLS): base_url says https://, "
-            "the server may be plain http:// (%s)" % (where, error), sent=False, retryable=False)
-    return TransportError("TLS certificate verification of %s failed: %s. %s" % (where, error, TLS_HINT),
+            f"{where} does not speak TLS (the answer to the TLS handshake was not TLS): base_url says https://, "
+            f"the server may be plain http:// ({error})", sent=False, retryable=False)
+    return TransportError(f"TLS certificate verification of {where} failed: {error}. {TLS_HINT}",
                           sent=False, retryable=False)
 
 
 def unsendable(where):
     return TransportError(
-        "the request to %s could not be sent: a header value or the URL holds a character HTTP does not allow "
-        "(the value is not shown, it may be a credential)" % where, sent=False, retryable=False)
+        f"the request to {where} could not be sent: a header value or the URL holds a character HTTP does not allow "
+        "(the value is not shown, it may be a credential)", sent=False, retryable=False)
 
 
 class RawResponse:
@@ -127,7 +127,7 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
             error_body = b""
         return RawResponse(error.code, error.headers, error_body)
     except (socket.timeout, TimeoutError):
-        raise TransportError("timed out after %s s waiting for %s" % (timeout, endpoint(url)), sent=True)
+        raise TransportError(f"timed out after {timeout} s waiting for {endpoint(url)}", sent=True)
     except URLError as error:
         reason = error.reason
         if isinstance(reason, ssl.SSLError):
@@ -135,18 +135,18 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
         if isinstance(reason, ValueError):
             raise unsendable(endpoint(url))
         refused = isinstance(reason, ConnectionRefusedError)
-        raise TransportError("connection to %s failed: %s" % (endpoint(url), reason), sent=not refused)
+        raise TransportError(f"connection to {endpoint(url)} failed: {reason}", sent=not refused)
     except ssl.SSLError as error:
         raise tls_error(error, endpoint(url))
     except IncompleteRead as error:
-        raise TransportError("truncated answer from %s (%d bytes read, %s more expected)"
-                             % (endpoint(url), len(error.partial), error.expected), sent=True)
+        raise TransportError(f"truncated answer from {endpoint(url)} ({len(error.partial)} bytes read, {error.expected} more expected)",
+                             sent=True)
     except SSLValidationError as error:
         raise tls_error(error, endpoint(url))
     except UrlsConnectionError as error:
-        raise TransportError("connection to %s failed: %s" % (endpoint(url), error), sent=False)
+        raise TransportError(f"connection to {endpoint(url)} failed: {error}", sent=False)
     except (HTTPException, OSError) as error:
-        raise TransportError("connection to %s failed: %s" % (endpoint(url), error or type(error).__name__), sent=True)
+        raise TransportError(f"connection to {endpoint(url)} failed: {error or type(error).__name__}", sent=True)
     except ValueError:
         raise unsendable(endpoint(url))
 
@@ -158,10 +158,10 @@ def format_errors(errors):
         if not isinstance(error, dict):
             parts.append(str(error))
             continue
-        text = "[%s] %s" % (error.get("code", "?"), error.get("message", "(no message)"))
+        text = "[{}] {}".format(error.get("code", "?"), error.get("message", "(no message)"))
         pointer = (error.get("source") or {}).get("pointer") if isinstance(error.get("source"), dict) else None
         if pointer:
-            text += " (at %s)" % pointer
+            text += f" (at {pointer})"
         chain = error.get("error_chain")
         if chain:
             text += " <- " + format_errors(chain)
@@ -192,14 +192,14 @@ def error_hint(label, status, codes):
         return "reading needs the account's Resource Sharing Read permission; or the credentials are wrong"
     segments = path.split("/")
     if status == 404 and 1004 in codes and len(segments) >= 5 and segments[1:4:2] == ["accounts", "shares"]:
-        return "no share %s in account %s" % (segments[4], segments[2])
+        return f"no share {segments[4]} in account {segments[2]}"
     return ""
 
 
 def body_preview(body):
     text = body.decode("utf-8", errors="replace")
     snippet = " ".join(text[:BODY_PREVIEW_CHARS].split())
-    return "%r%s" % (snippet, "..." if len(text) > BODY_PREVIEW_CHARS else "")
+    return "{!r}{}".format(snippet, "..." if len(text) > BODY_PREVIEW_CHARS else "")
 
 
 def parse_retry_after(headers):
@@ -250,7 +250,7 @@ class CloudflareClient:
         headers.update(self._auth_headers)
         if data is not None:
             headers["Content-Type"] = "application/json"
-        label = "%s %s" % (method, path)
+        label = f"{method} {path}"
         waited = 0.0
         attempt = 0
         while True:
@@ -259,12 +259,12 @@ class CloudflareClient:
                 response = self._send(method, url, headers, data, label)
             except TransportError as error:
                 if not error.retryable:
-                    raise CloudflareError("%s: %s" % (label, error))
+                    raise CloudflareError(f"{label}: {error}")
                 if error.sent and method not in IDEMPOTENT_METHODS:
                     raise CloudflareError(
-                        "%s: %s; not retried because the request may have been applied "
-                        "(re-run the task to converge)" % (label, error))
-                failure = CloudflareError("%s: %s" % (label, error))
+                        f"{label}: {error}; not retried because the request may have been applied "
+                        "(re-run the task to converge)")
+                failure = CloudflareError(f"{label}: {error}")
             else:
                 if response.status == 204:
                     return {"success": True, "result": None}
@@ -278,12 +278,12 @@ class CloudflareClient:
                 wait = self.retry_policy.backoff(attempt)
             policy = self.retry_policy
             if attempt >= policy.max_retries:
-                raise CloudflareError("%s after %d attempt(s)" % (failure, attempt + 1),
+                raise CloudflareError(f"{failure} after {attempt + 1} attempt(s)",
                                       status=failure.status, codes=failure.codes)
             if waited + wait > policy.max_total_wait:
                 raise CloudflareError(
-                    "%s after %d attempt(s); the next retry would wait %g s, and max_retry_wait=%g s allows %g s more"
-                    % (failure, attempt + 1, wait, policy.max_total_wait, max(0.0, policy.max_total_wait - waited)),
+                    f"{failure} after {attempt + 1} attempt(s); the next retry would wait {wait:g} s, and "
+                    f"max_retry_wait={policy.max_total_wait:g} s allows {max(0.0, policy.max_total_wait - waited):g} s more",
                     status=failure.status, codes=failure.codes)
             self._sleep(wait)
             waited += wait
@@ -291,7 +291,7 @@ class CloudflareClient:
 
     def _send(self, method, url, headers, data, label):
         if self._guard is not None and self._guard.stopped():
-            raise Interrupted("%s: not sent, the run was interrupted (%s)" % (label, self._guard.reason))
+            raise Interrupted(f"{label}: not sent, the run was interrupted ({self._guard.reason})")
         self.request_count += 1
         return self._transport(method, url, headers, data, self.timeout, self.validate_certs, self.ca_path)
 
@@ -309,20 +309,20 @@ class CloudflareClient:
         except ValueError:
             content_type = response.headers.get("Content-Type", "no content type") if response.headers else "no content type"
             return None, CloudflareError(
-                "%s: HTTP %s with a body that is not Cloudflare JSON (%s, %d bytes): %s"
-                % (label, response.status, content_type, len(response.body), body_preview(response.body)),
+                f"{label}: HTTP {response.status} with a body that is not Cloudflare JSON ({content_type}, "
+                f"{len(response.body)} bytes): {body_preview(response.body)}",
                 status=response.status)
         if not isinstance(envelope, dict):
             return None, CloudflareError(
-                "%s: HTTP %s with an unexpected JSON body: %s" % (label, response.status, body_preview(response.body)),
+                f"{label}: HTTP {response.status} with an unexpected JSON body: {body_preview(response.body)}",
                 status=response.status)
         errors = envelope.get("errors") or []
         if 200 <= response.status < 300 and envelope.get("success", True) and not errors:
             return envelope, None
-        detail = format_errors(errors) or "no error details (success: %s)" % envelope.get("success")
+        detail = format_errors(errors) or "no error details (success: {})".format(envelope.get("success"))
         codes = error_codes(errors)
         hint = error_hint(label, response.status, codes)
-        return None, CloudflareError("%s: HTTP %s: %s%s" % (label, response.status, detail, hint and " (%s)" % hint),
+        return None, CloudflareError("{}: HTTP {}: {}{}".format(label, response.status, detail, hint and f" ({hint})"),
                                      status=response.status, codes=codes)
 
     def get(self, path, query=None):

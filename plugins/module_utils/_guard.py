@@ -18,6 +18,7 @@ Private to this collection: the interface may change without notice.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
@@ -45,7 +46,7 @@ def _alive(pid):
 def _parent_of(pid):
     """The parent pid of ``pid`` where /proc tells it (Linux), else None."""
     try:
-        with open("/proc/%d/stat" % pid) as stat:
+        with open(f"/proc/{pid}/stat") as stat:
             return int(stat.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
@@ -59,11 +60,11 @@ def _ancestors():
 
 
 def marker_dir():
-    return os.path.join(tempfile.gettempdir(), "edgeops-cloudflare-%d" % os.getuid())
+    return os.path.join(tempfile.gettempdir(), f"edgeops-cloudflare-{os.getuid()}")
 
 
 def marker_key(base_url, account_id):
-    return hashlib.sha256(("%s|%s" % (base_url, account_id)).encode()).hexdigest()[:20]
+    return hashlib.sha256((f"{base_url}|{account_id}").encode()).hexdigest()[:20]
 
 
 class RunGuard:
@@ -119,7 +120,7 @@ class RunGuard:
         return self
 
     def _on_signal(self, signum, frame):
-        self.stop("signal %s" % signal.Signals(signum).name)
+        self.stop(f"signal {signal.Signals(signum).name}")
 
     def _watch(self):
         while not self._stopped.wait(WATCH_INTERVAL):
@@ -140,10 +141,8 @@ class RunGuard:
             signal.signal(signum, handler)
         self._previous_handlers = {}
         if self._marker:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self._marker)
-            except OSError:
-                pass
             self._marker = None
         if self._watchdog is not None:
             self._stopped.set()
@@ -164,9 +163,9 @@ class RunGuard:
         directory = marker_dir()
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
-            path = os.path.join(directory, "%s.%d" % (self._key, os.getpid()))
+            path = os.path.join(directory, f"{self._key}.{os.getpid()}")
             with open(path, "w") as marker:
-                marker.write("%d %f" % (os.getpid(), time.time() + self._max_finish))
+                marker.write(f"{os.getpid()} {time.time() + self._max_finish:f}")
             self._marker = path
         except OSError:
             self._marker = None  # best effort: a read-only temp dir must not turn a stop into a crash
@@ -182,9 +181,9 @@ class RunGuard:
                 return
             if self._clock() >= deadline or self.stopped():
                 raise InputError(
-                    "An interrupted earlier run on this account (pid %s) is still finishing a request it had sent; "
+                    "An interrupted earlier run on this account (pid {}) is still finishing a request it had sent; "
                     "this run did not start, so that it cannot act on a state that request is about to change. "
-                    "Re-run when that process has exited." % ", ".join(str(pid) for pid in pending))
+                    "Re-run when that process has exited.".format(", ".join(str(pid) for pid in pending)))
             self.sleep(poll)
 
     def _interrupted_runs(self):
@@ -199,8 +198,6 @@ class RunGuard:
             if pid != os.getpid() and _alive(pid) and time.time() < until:
                 pending.append(pid)
             elif pid != os.getpid():
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
         return pending

@@ -146,10 +146,7 @@ def share_spec(state, by_id=False):
     present (every recipient removed, say) is left out, meaning "leave alone": the modules take no
     empty list.
     """
-    if state.get("target_type") == TARGET_ORGANIZATION:
-        recipients = [{}]
-    else:
-        recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
+    recipients = [{}] if state.get("target_type") == TARGET_ORGANIZATION else [{"account_id": account} for account in sorted(active_recipients(state))]
     resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
                  for key, resource in sorted(active_resources(state).items())]
     spec = {"share_id": state["id"]} if by_id else {}

@@ -110,7 +110,7 @@ def environment_value(environ, variable):
 
 
 def _from_variable(variable, option):
-    return "%s (the environment variable used for %s)" % (variable, option)
+    return f"{variable} (the environment variable used for {option})"
 
 
 def _setting(params, environ, option, variable):
@@ -122,8 +122,7 @@ def _setting(params, environ, option, variable):
     value = params.get(option)
     if value is not None:
         if not value.strip():
-            raise InputError("%s is empty: give a value, or leave the option out to use the %s environment variable."
-                             % (option, variable))
+            raise InputError(f"{option} is empty: give a value, or leave the option out to use the {variable} environment variable.")
         return value, option
     value = environment_value(environ, variable)
     return (value, _from_variable(variable, option)) if value is not None else (None, None)
@@ -134,7 +133,7 @@ def _credentials(params, environ):
     given = {option: params.get(option) for option, _variable in CREDENTIAL_OPTIONS if params.get(option) is not None}
     for option, value in given.items():
         if not value.strip():
-            raise InputError("%s is empty: give a value, or leave the option out." % option)
+            raise InputError(f"{option} is empty: give a value, or leave the option out.")
     if given:
         return {option: (value.strip(), option) for option, value in given.items()}
     found = {}
@@ -161,18 +160,18 @@ def resolve_auth_headers(params, environ):
         check_header_value(label, value)
     token, email, key = (found.get(option, (None, None))[0] for option in ("api_token", "api_email", "api_key"))
     if token and (email or key):
-        raise InputError("Use one auth scheme: %s alone, or %s with %s; both are set. Remove one of them."
-                         % (names["api_token"], names["api_email"], names["api_key"]))
+        raise InputError("Use one auth scheme: {} alone, or {} with {}; both are set. Remove one of them."
+                         .format(names["api_token"], names["api_email"], names["api_key"]))
     if token:
         return {"Authorization": "Bearer " + token}
     if email and key:
         return {"X-Auth-Email": email, "X-Auth-Key": key}
     if email or key:
-        raise InputError("%s and %s go together (Cloudflare's legacy Global API key scheme): set both, or use %s instead."
-                         % (names["api_email"], names["api_key"], names["api_token"]))
+        raise InputError("{} and {} go together (Cloudflare's legacy Global API key scheme): set both, or use {} instead."
+                         .format(names["api_email"], names["api_key"], names["api_token"]))
     raise InputError(
-        "No Cloudflare credentials: set api_token (or the %s environment variable), or api_email with "
-        "api_key (or %s with %s)." % (TOKEN_ENV, EMAIL_ENV, KEY_ENV))
+        f"No Cloudflare credentials: set api_token (or the {TOKEN_ENV} environment variable), or api_email with "
+        f"api_key (or {EMAIL_ENV} with {KEY_ENV}).")
 
 
 def secret_values(headers):
@@ -193,14 +192,13 @@ class Connection:
         self.validate_certs = params["validate_certs"]
         self.ca_path = params["ca_path"]
         if self.ca_path and not os.path.isfile(self.ca_path):
-            raise InputError("ca_path must be a readable PEM file of CA certificates; %s is not a file" % self.ca_path)
+            raise InputError(f"ca_path must be a readable PEM file of CA certificates; {self.ca_path} is not a file")
         self.retry_policy = RetryPolicy(max_retries=check_not_negative("max_retries", params["max_retries"]),
                                         max_total_wait=check_not_negative("max_retry_wait", params["max_retry_wait"]))
 
     def require_account(self):
         if self.account_id is None:
-            raise InputError("account_id is required: set the account_id option or the %s environment variable."
-                             % ACCOUNT_ENV)
+            raise InputError(f"account_id is required: set the account_id option or the {ACCOUNT_ENV} environment variable.")
         return self.account_id
 
     @property

@@ -64,27 +64,27 @@ def normalize_recipients(recipients, prefix=""):
     if recipients is None:
         return None, None
     if not recipients:
-        raise InputError("%srecipients must not be empty: a share needs at least one recipient. "
-                         "Omit recipients to leave them alone, or use state=absent to delete the share." % prefix)
+        raise InputError(f"{prefix}recipients must not be empty: a share needs at least one recipient. "
+                         "Omit recipients to leave them alone, or use state=absent to delete the share.")
     accounts, organizations = set(), set()
     for index, item in enumerate(recipients):
-        option = "%srecipients[%d]" % (prefix, index)
+        option = f"{prefix}recipients[{index}]"
         account_id, organization_id = item.get("account_id"), item.get("organization_id")
         if account_id is not None and organization_id is not None:
-            raise InputError("%s sets both account_id and organization_id; give one (or {} for your own organization)." % option)
+            raise InputError(f"{option} sets both account_id and organization_id; give one (or {{}} for your own organization).")
         if account_id is not None:
             accounts.add(check_hex_id(option + ".account_id", account_id))
         else:
             organizations.add("" if organization_id is None else check_hex_id(option + ".organization_id", organization_id))
     if accounts and organizations:
-        raise InputError("%srecipients mixes accounts and an organization; a share targets either accounts or "
-                         "an organization. Split them into two shares." % prefix)
+        raise InputError(f"{prefix}recipients mixes accounts and an organization; a share targets either accounts or "
+                         "an organization. Split them into two shares.")
     if accounts:
         return tuple(sorted(accounts)), None
     named = organizations - {""}
     if len(named) > 1:
-        raise InputError("%srecipients names several organizations (%s); a share can only target its owner's "
-                         "organization." % (prefix, ", ".join(sorted(named))))
+        raise InputError("{}recipients names several organizations ({}); a share can only target its owner's "
+                         "organization.".format(prefix, ", ".join(sorted(named))))
     return None, named.pop() if named else ""
 
 
@@ -92,12 +92,12 @@ def check_resource_fields(item, option, owner_account_id):
     """The resource key of one ``resources`` item (or of the ``share_resource`` options), checked."""
     resource_id = item.get("resource_id")
     if not isinstance(resource_id, str) or not resource_id.strip():
-        raise InputError("%sresource_id must be a non-empty string." % option)
+        raise InputError(f"{option}resource_id must be a non-empty string.")
     if resource_id != resource_id.strip():
-        raise InputError("%sresource_id must not start or end with whitespace (got %r)." % (option, resource_id))
+        raise InputError(f"{option}resource_id must not start or end with whitespace (got {resource_id!r}).")
     if item.get("resource_type") not in RESOURCE_TYPES:
-        raise InputError("%sresource_type must be one of %s, got %r."
-                         % (option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
+        raise InputError("{}resource_type must be one of {}, got {!r}."
+                         .format(option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
     account = item.get("resource_account_id") or owner_account_id
     return (item["resource_type"], check_hex_id(option + "resource_account_id", account), resource_id)
 
@@ -105,7 +105,7 @@ def check_resource_fields(item, option, owner_account_id):
 def check_meta(option, meta):
     """``meta`` when it is a mapping or None (None: leave an existing resource's meta as it is)."""
     if meta is not None and not isinstance(meta, dict):
-        raise InputError("%s must be a mapping (a dict), got %s." % (option, type(meta).__name__))
+        raise InputError(f"{option} must be a mapping (a dict), got {type(meta).__name__}.")
     return meta
 
 
@@ -118,18 +118,18 @@ def normalize_resources(resources, owner_account_id, prefix=""):
     if resources is None:
         return None
     if not resources:
-        raise InputError("%sresources must not be empty: a share needs at least one resource. "
-                         "Omit resources to leave them alone, or use state=absent to delete the share." % prefix)
+        raise InputError(f"{prefix}resources must not be empty: a share needs at least one resource. "
+                         "Omit resources to leave them alone, or use state=absent to delete the share.")
     wanted = {}
     keys = {}
     for index, item in enumerate(resources):
-        option = "%sresources[%d]" % (prefix, index)
+        option = f"{prefix}resources[{index}]"
         key = check_resource_fields(item, option + ".", owner_account_id)
         key = keys.setdefault(resource_identity(key), key)  # one resource, in whichever form it came first
         meta = check_meta(option + ".meta", item.get("meta"))
         known = wanted.get(key)
         if known is not None and meta is not None and known != meta:
-            raise InputError("%s repeats resource %s with a different meta; list each resource once." % (option, "/".join(key)))
+            raise InputError("{} repeats resource {} with a different meta; list each resource once.".format(option, "/".join(key)))
         wanted[key] = meta if meta is not None else known
     return wanted
 
@@ -139,10 +139,9 @@ def normalize_excluded(excluded, accounts, prefix=""):
     if excluded is None:
         return None
     if accounts is not None:
-        raise InputError("%sexcluded_recipients is for shares that target the whole organization; this one lists account "
-                         "recipients. Leave out excluded_recipients, or share with the organization (recipients: [{}])."
-                         % prefix)
-    return tuple(sorted({check_hex_id("%sexcluded_recipients[%d]" % (prefix, index), account)
+        raise InputError(f"{prefix}excluded_recipients is for shares that target the whole organization; this one lists account "
+                         "recipients. Leave out excluded_recipients, or share with the organization (recipients: [{}]).")
+    return tuple(sorted({check_hex_id(f"{prefix}excluded_recipients[{index}]", account)
                          for index, account in enumerate(excluded)}))
 
 
@@ -167,10 +166,10 @@ def check_absent_options(params, prefix=""):
     given = [option for option in ("recipients", "resources") if params.get(option) is not None]
     if given:
         raise InputError(
-            "%sstate=absent deletes the whole share, but the task also gives %s. To remove one recipient or resource "
+            "{}state=absent deletes the whole share, but the task also gives {}. To remove one recipient or resource "
             "and keep the share, use edgeops.cloudflare.share_recipient or edgeops.cloudflare.share_resource with "
-            "state=absent (or list what should remain with state=present); to delete the share, leave %s out."
-            % (prefix, " and ".join(prefix + option for option in given), " and ".join(given)))
+            "state=absent (or list what should remain with state=present); to delete the share, leave {} out."
+            .format(prefix, " and ".join(prefix + option for option in given), " and ".join(given)))
 
 
 def _create_body(desired):
@@ -189,8 +188,8 @@ def plan_create(desired):
     missing = [option for option, value in (("name", desired.name), ("recipients", desired.target_type),
                                             ("resources", desired.resources)) if value is None]
     if missing:
-        raise InputError("The share does not exist yet, and creating it needs %s: a share needs a name, at least one "
-                         "recipient and at least one resource." % " and ".join(missing))
+        raise InputError("The share does not exist yet, and creating it needs {}: a share needs a name, at least one "
+                         "recipient and at least one resource.".format(" and ".join(missing)))
     if desired.excluded_accounts and desired.target_type != TARGET_ORGANIZATION:
         raise InputError("excluded_recipients is for shares that target the whole organization; to create one, give "
                          "recipients: [{}] as well.")
@@ -202,15 +201,16 @@ def _check_target(current, desired):
     current_target = current.get("target_type") or TARGET_ACCOUNT
     if desired.target_type not in (None, current_target):
         raise InputError(
-            "Share %s targets %s recipients, but the task asks for %s recipients; a share cannot switch. "
-            "Delete it (state=absent) and create a new one, or fix recipients." % (current.get("id"), current_target, desired.target_type))
+            "Share {} targets {} recipients, but the task asks for {} recipients; a share cannot switch. "
+            "Delete it (state=absent) and create a new one, or fix recipients."
+            .format(current.get("id"), current_target, desired.target_type))
     wanted_org, current_org = desired.organization_id, current.get("organization_id")
     if wanted_org and current_org and wanted_org != current_org:
-        raise InputError("Share %s is shared with organization %s, not %s; a share can only target its owner's organization."
-                         % (current.get("id"), current_org, wanted_org))
+        raise InputError("Share {} is shared with organization {}, not {}; a share can only target its owner's organization."
+                         .format(current.get("id"), current_org, wanted_org))
     if desired.excluded_accounts is not None and current_target != TARGET_ORGANIZATION:
-        raise InputError("Share %s targets accounts; excluded_recipients is for shares that target the whole "
-                         "organization. Leave it out, or manage the account recipients instead." % current.get("id"))
+        raise InputError("Share {} targets accounts; excluded_recipients is for shares that target the whole "
+                         "organization. Leave it out, or manage the account recipients instead.".format(current.get("id")))
 
 
 def _plan_exclusions(current, desired):
@@ -316,8 +316,8 @@ def plan_recipient(current, account_id, organization_id, present):
         return plan(current, _part_of(accounts, organization_id))
     _check_target(current, _part_of(accounts, organization_id))
     if account_id is None:
-        raise InputError("Share %s is shared with the whole organization; that recipient cannot be removed on its own. "
-                         "Delete the share instead (edgeops.cloudflare.share with state=absent)." % current.get("id"))
+        raise InputError("Share {} is shared with the whole organization; that recipient cannot be removed on its own. "
+                         "Delete the share instead (edgeops.cloudflare.share with state=absent).".format(current.get("id")))
     recipient = active_recipients(current).get(account_id)
     return [Action("remove_recipient", recipient_id=recipient["id"], account_id=account_id)] if recipient else []
 

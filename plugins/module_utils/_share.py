@@ -147,16 +147,16 @@ def find_share(api, name=None, share_id=None, include_recipients=True, listing=N
         if share is None:
             return None
         if share.get("kind") == "received":
-            raise InputError("Share %s was received from account %s; only shares this account sent can be managed."
-                             % (share_id, share.get("account_id")))
+            raise InputError("Share {} was received from account {}; only shares this account sent can be managed."
+                             .format(share_id, share.get("account_id")))
         matches = [share] if share.get("status") == ACTIVE_SHARE_STATUS else []
     else:
         shares = list_sent_shares(api) if listing is None else listing
         matches = [share for share in shares if share.get("name") == name and is_active_sent(share)]
     if len(matches) > 1:
-        raise InputError("%d active shares are named %r (ids: %s); names are not unique in Cloudflare, so this task will "
+        raise InputError("{} active shares are named {!r} (ids: {}); names are not unique in Cloudflare, so this task will "
                          "not guess. Pass share_id to pick one, or delete the extra shares."
-                         % (len(matches), name, ", ".join(sorted(share["id"] for share in matches))))
+                         .format(len(matches), name, ", ".join(sorted(share["id"] for share in matches))))
     if not matches:
         return None
     excluded = include_recipients if include_excluded is None else include_excluded
@@ -182,8 +182,7 @@ def share_plan(api, request, listing=None, reads=Reads.FULL):
     if not request.present:
         return SharePlan(current=current, actions=plan_delete(current))
     if current is None and request.share_id:
-        raise InputError("No active share %s in account %s; to create a share, give name and no share_id."
-                         % (request.share_id, api.account_id))
+        raise InputError(f"No active share {request.share_id} in account {api.account_id}; to create a share, give name and no share_id.")
     actions = plan(current, request.desired)
     if any(action.kind == "rename_share" for action in actions) and not request.allow_duplicate_name:
         _refuse_duplicate_name(api, current, request.desired.name, listing)
@@ -197,9 +196,9 @@ def _refuse_duplicate_name(api, current, name, listing):
                     if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id"))
     if others:
         raise InputError(
-            "Renaming share %s to %r would give it the name of the active share %s; names are not unique in "
+            "Renaming share {} to {!r} would give it the name of the active share {}; names are not unique in "
             "Cloudflare, so later lookups by that name would fail. Pick another name, delete the other share, or set "
-            "allow_duplicate_name=true." % (current.get("id"), name, ", ".join(others)))
+            "allow_duplicate_name=true.".format(current.get("id"), name, ", ".join(others)))
 
 
 # --- execution and result -----------------------------------------------------------------------------------
@@ -238,7 +237,7 @@ def _partial_failure(error, state, actions, failed_at):
     not_done = [action.describe() for action in actions[failed_at:]]
     message = str(error)
     if done or len(actions) > 1:
-        message = "%s. Done before the error: %s. Not done: %s. Re-run the task to converge." % (
+        message = "{}. Done before the error: {}. Not done: {}. Re-run the task to converge.".format(
             message, "; ".join(done) or "nothing", "; ".join(not_done) or "nothing (reading the result back failed)")
     return PartialFailure(message, error, {"changed": bool(done), "share": share_facts(state)})
 
@@ -284,8 +283,8 @@ def converge_part(api, request, plan_part, pick, part):
     """
     current = find_share(api, name=request.name, share_id=request.share_id)
     if current is None:
-        raise InputError("No active share %s in account %s." % (
-            request.share_id or "named %r" % request.name, api.account_id))
+        raise InputError("No active share {} in account {}.".format(
+            request.share_id or f"named {request.name!r}", api.account_id))
     actions = plan_part(current)
     before = pick(current)
     try:
@@ -310,5 +309,5 @@ def _waited(api, request, state, changed):
         return wait_for_deletion(api, state, request.wait_timeout)
     except WaitFailed as error:
         label = state.get("id") if state else request.share_id or repr(request.name)
-        raise PartialFailure("Share %s: %s" % (label, error), CloudflareError(str(error)),
+        raise PartialFailure(f"Share {label}: {error}", CloudflareError(str(error)),
                              {"changed": changed, "share": share_facts(error.latest or state)})

@@ -62,8 +62,7 @@ def get_share(client, account_id, share_id, include_resources):
         return client.get(path, _resources_query(include_resources))
     except CloudflareError as error:
         if error.status == 404:
-            raise InputError("No share %s in account %s (neither sent nor received by it): %s"
-                             % (share_id, account_id, error))
+            raise InputError(f"No share {share_id} in account {account_id} (neither sent nor received by it): {error}")
         raise
 
 

@@ -68,14 +68,14 @@ class Route:
 
     @property
     def origin(self):
-        return "%s://%s:%d" % (self.scheme, self.host, self.port)
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def where(self):
         """``host:port``, and the proxy in between, for messages (as ``_client.endpoint`` says it)."""
         if self.proxy_host:
-            return "%s:%d (through the proxy %s:%d)" % (self.host, self.port, self.proxy_host, self.proxy_port)
-        return "%s:%d" % (self.host, self.port)
+            return f"{self.host}:{self.port} (through the proxy {self.proxy_host}:{self.proxy_port})"
+        return f"{self.host}:{self.port}"
 
 
 def proxy_route(url, proxies=None, bypass=None):
@@ -87,7 +87,7 @@ def proxy_route(url, proxies=None, bypass=None):
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise TransportError("unsupported URL %r" % url, sent=False)
+        raise TransportError(f"unsupported URL {url!r}", sent=False)
     host, port = parts.hostname, parts.port or DEFAULT_PORTS[scheme]
     proxies = urllib.request.getproxies() if proxies is None else proxies
     bypass = urllib.request.proxy_bypass if bypass is None else bypass
@@ -100,7 +100,7 @@ def proxy_route(url, proxies=None, bypass=None):
     proxy_parts = urlsplit(proxy)
     auth = None
     if proxy_parts.username and proxy_parts.password:
-        credentials = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password))
+        credentials = f"{unquote(proxy_parts.username)}:{unquote(proxy_parts.password)}"
         auth = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
     proxy_port = proxy_parts.port or DEFAULT_PORTS.get(proxy_parts.scheme.lower(), 80)
     return Route(scheme, host, port, unquote(proxy_parts.hostname or ""), proxy_port, auth)
@@ -229,10 +229,10 @@ class KeepAliveTransport:
         except OSError as error:
             connection.close()
             refused = isinstance(error, ConnectionRefusedError)
-            raise TransportError("connection to %s failed: %s" % (where, error), sent=not refused)
+            raise TransportError(f"connection to {where} failed: {error}", sent=not refused)
         except http.client.HTTPException as error:
             connection.close()
-            raise TransportError("connection to %s failed: %s" % (where, error or type(error).__name__), sent=True)
+            raise TransportError(f"connection to {where} failed: {error or type(error).__name__}", sent=True)
         except ValueError:
             connection.close()
             raise unsendable(where)
@@ -242,22 +242,22 @@ class KeepAliveTransport:
             data = response.read()
         except (socket.timeout, TimeoutError):
             connection.close()
-            raise TransportError("timed out after %s s waiting for %s" % (timeout, where), sent=True)
+            raise TransportError(f"timed out after {timeout} s waiting for {where}", sent=True)
         except ssl.SSLError as error:
             connection.close()
             raise tls_error(error, where)
         except http.client.IncompleteRead as error:
             connection.close()
-            raise TransportError("truncated answer from %s (%d bytes read, %s more expected)"
-                                 % (where, len(error.partial), error.expected), sent=True)
+            raise TransportError(f"truncated answer from {where} ({len(error.partial)} bytes read, {error.expected} more expected)",
+                                 sent=True)
         except (http.client.HTTPException, OSError) as error:
             connection.close()
-            raise TransportError("connection to %s failed: %s" % (where, error or type(error).__name__), sent=True)
+            raise TransportError(f"connection to {where} failed: {error or type(error).__name__}", sent=True)
         if response.will_close:
             connection.close()
         if (response.getheader("Content-Encoding") or "").lower() == "gzip":
             try:
                 data = gzip.decompress(data)
             except (OSError, EOFError) as error:
-                raise TransportError("bad gzip answer from %s: %s" % (where, error), sent=True)
+                raise TransportError(f"bad gzip answer from {where}: {error}", sent=True)
         return RawResponse(response.status, response.msg, data)

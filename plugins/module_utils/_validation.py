@@ -28,7 +28,7 @@ API_ROOT_PATH = "/client/v4"
 def check_hex_id(label, value):
     """``value`` when it is a 32-character lowercase hexadecimal identifier, else an InputError naming ``label``."""
     if not isinstance(value, str) or not HEX_ID.match(value):
-        raise InputError("%s must be a 32-character lowercase hexadecimal Cloudflare identifier, got %r" % (label, value))
+        raise InputError(f"{label} must be a 32-character lowercase hexadecimal Cloudflare identifier, got {value!r}")
     return value
 
 
@@ -46,14 +46,14 @@ def check_share_name(label, name):
     if name is None:
         return None
     if not isinstance(name, str) or not name.strip():
-        raise InputError("%s must not be empty or only whitespace." % label)
+        raise InputError(f"{label} must not be empty or only whitespace.")
     if name != name.strip():
-        raise InputError("%s must not start or end with whitespace (got %r): the API would store another name "
-                         "than the one this task looks up." % (label, name))
+        raise InputError(f"{label} must not start or end with whitespace (got {name!r}): the API would store another name "
+                         "than the one this task looks up.")
     if any(_is_control(char) for char in name):
-        raise InputError("%s must not contain control characters (got %r)." % (label, name))
+        raise InputError(f"{label} must not contain control characters (got {name!r}).")
     if len(name) > MAX_NAME_LENGTH:
-        raise InputError("%s is %d characters long; at most %d are allowed." % (label, len(name), MAX_NAME_LENGTH))
+        raise InputError(f"{label} is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed.")
     return name
 
 
@@ -61,36 +61,33 @@ def check_header_value(label, value):
     """A credential sent in an HTTP header: printable ASCII without spaces. The value is never echoed."""
     if any(not 33 <= ord(char) <= 126 for char in value):
         raise InputError(
-            "%s holds a character that cannot be sent in an HTTP header (a line break or another control "
+            f"{label} holds a character that cannot be sent in an HTTP header (a line break or another control "
             "character, a space inside it, or a non-ASCII character); its value is not shown. Check for a "
-            "pasted line break or stray character." % label)
+            "pasted line break or stray character.")
     return value
 
 
 def check_base_url(label, value):
     """The API root as an http(s) URL whose path is /client/v4; returned without a trailing slash."""
     if any(_is_control(char) or char.isspace() for char in value):
-        raise InputError("%s must be a URL without spaces or control characters, such as %s; got %r"
-                         % (label, DEFAULT_BASE_URL, value))
+        raise InputError(f"{label} must be a URL without spaces or control characters, such as {DEFAULT_BASE_URL}; got {value!r}")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError("%s must be an http:// or https:// URL of the API root, such as %s; got %r"
-                         % (label, DEFAULT_BASE_URL, value))
+        raise InputError(f"{label} must be an http:// or https:// URL of the API root, such as {DEFAULT_BASE_URL}; got {value!r}")
     if parts.path.rstrip("/") != API_ROOT_PATH or parts.query or parts.fragment:
-        raise InputError("%s must point at the API root (path %s, no query), such as %s; got %r"
-                         % (label, API_ROOT_PATH, DEFAULT_BASE_URL, value))
+        raise InputError(f"{label} must point at the API root (path {API_ROOT_PATH}, no query), such as {DEFAULT_BASE_URL}; got {value!r}")
     return value.rstrip("/")
 
 
 def check_positive(label, value):
     if value is None or value <= 0:
-        raise InputError("%s must be a positive number of seconds, got %s" % (label, value))
+        raise InputError(f"{label} must be a positive number of seconds, got {value}")
     return value
 
 
 def check_not_negative(label, value):
     if value is None or value < 0:
-        raise InputError("%s must be 0 or more, got %s" % (label, value))
+        raise InputError(f"{label} must be 0 or more, got {value}")
     return value
 
 

@@ -43,7 +43,7 @@ def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=tim
     while not done:
         remaining = deadline - clock()
         if remaining <= 0:
-            raise WaitFailed("gave up after wait_timeout=%s s: %s" % (timeout, describe_pending(value)), value)
+            raise WaitFailed(f"gave up after wait_timeout={timeout} s: {describe_pending(value)}", value)
         sleep(min(delay, remaining))
         delay = min(delay * 2, POLL_MAX_DELAY)
         done, value = check()
@@ -51,13 +51,13 @@ def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=tim
 
 
 def pending_recipients(state, accounts=None):
-    return ["%s (%s)" % (r.get("account_id"), r.get("association_status"))
+    return ["{} ({})".format(r.get("account_id"), r.get("association_status"))
             for r in state.get("recipients") or ()
             if r.get("association_status") in PENDING_RECIPIENT_STATUSES and (accounts is None or r.get("account_id") in accounts)]
 
 
 def describe_errors(errors):
-    return "; ".join("recipient account %s, resource %s: %s%s" % (
+    return "; ".join("recipient account {}, resource {}: {}{}".format(
         error["account_id"], error["resource_id"], error["error"], " (terminal)" if error["terminal"] else "")
         for error in errors)
 
@@ -72,13 +72,13 @@ def wait_for_recipients(api, state, timeout, accounts=None):
         latest = dict(state, recipients=api.list_recipients(state["id"]))
         terminal = [error for error in association_errors(latest, accounts) if error["terminal"]]
         if terminal:
-            raise WaitFailed("Cloudflare will not associate it: %s" % describe_errors(terminal), latest)
+            raise WaitFailed(f"Cloudflare will not associate it: {describe_errors(terminal)}", latest)
         return not pending_recipients(latest, accounts), latest
 
     def describe(latest):
         pending = "recipients still pending: " + ", ".join(pending_recipients(latest, accounts))
         errors = association_errors(latest, accounts)
-        return pending + ("; errors being retried: %s" % describe_errors(errors) if errors else "")
+        return pending + (f"; errors being retried: {describe_errors(errors)}" if errors else "")
     return wait_until(check, timeout, describe, sleep=api.client.sleep)
 
 
@@ -87,7 +87,7 @@ def wait_for_deletion(api, state, timeout):
     def check():
         share = api.get_share(state["id"])
         return share is None or share.get("status") == "deleted", dict(state, **(share or {"status": "deleted"}))
-    return wait_until(check, timeout, lambda latest: "share %s is still %s" % (state["id"], latest.get("status")),
+    return wait_until(check, timeout, lambda latest: "share {} is still {}".format(state["id"], latest.get("status")),
                       sleep=api.client.sleep)
 
 

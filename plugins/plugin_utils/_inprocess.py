@@ -92,13 +92,13 @@ class ModuleAction(ActionBase):
     def module_path_reason(self, task_vars):
         """Why this task must run the module as a module (None: it runs in the controller's worker)."""
         if not boolean(self._templar.template(task_vars.get(SWITCH, True)), strict=False):
-            return "%s is false" % SWITCH
+            return f"{SWITCH} is false"
         if self._task.async_val:
             return "async"
         if self._play_context.become:
             return "become"
         if self._connection.transport not in LOCAL_CONNECTIONS:
-            return "the connection is %s, not local" % self._connection.transport
+            return f"the connection is {self._connection.transport}, not local"
         return None
 
     def _run_in_process(self, task_vars):
@@ -108,7 +108,7 @@ class ModuleAction(ActionBase):
             message = validation.errors.msg
             if isinstance(validation.errors[0], UnsupportedError):
                 action = self._task.resolved_action or self._task.action
-                message = "Unsupported parameters for (%s) module: %s" % (action, message)
+                message = f"Unsupported parameters for ({action}) module: {message}"
             return self._finished({"failed": True, "msg": message}, validation, no_log_values, task_vars)
         task_environment = {}
         self._compute_environment_string(task_environment)
@@ -120,7 +120,7 @@ class ModuleAction(ActionBase):
 
     def _finished(self, result, validation, no_log_values, task_vars):
         """The result as the module would return it: alias warnings, ``invocation`` where modules add it, no secret."""
-        warnings = ["Both option %s and its alias %s are set." % (warning["option"], warning["alias"])
+        warnings = ["Both option {} and its alias {} are set.".format(warning["option"], warning["alias"])
                     for warning in validation._warnings]
         if warnings:
             result["warnings"] = result.get("warnings", []) + warnings

@@ -73,7 +73,7 @@ class Run:
 
     def task(self, name):
         matches = [r for r in self.results if r["task"] == name]
-        assert len(matches) == 1, "expected one result for task %r, got %d:\n%s" % (name, len(matches), self.output)
+        assert len(matches) == 1, f"expected one result for task {name!r}, got {len(matches)}:\n{self.output}"
         return matches[0]
 
     @property
@@ -108,7 +108,7 @@ class AnsibleRunner:
             # The module processes of this runner are the ones whose command line holds this path.
             "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),
             "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
-            "PATH": "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
+            "PATH": "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
         })
         if auth == "env":
             env.update({
@@ -121,24 +121,24 @@ class AnsibleRunner:
 
     def _execute(self, command, env, secrets=()):
         self.count += 1
-        results_file = self.workdir / ("results-%d.jsonl" % self.count)
+        results_file = self.workdir / (f"results-{self.count}.jsonl")
         env = dict(env, RECORD_RESULTS_FILE=str(results_file))
         completed = subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
                                    timeout=PROCESS_TIMEOUT, check=False)
         recorded = results_file.read_text() if results_file.exists() else ""
         self.secrets |= set(secrets) | {env[name] for name in SECRET_VARIABLES if env.get(name)}
-        self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, "the output of %s" % command[0])
+        self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, f"the output of {command[0]}")
         return Run(completed, [json.loads(line) for line in recorded.splitlines()])
 
     def assert_no_secret_in(self, text, where):
         self.scans += 1
         for secret in self.secrets:
             for form in secret_forms(secret):
-                assert form not in text, "a secret (%s...) leaked into %s" % (secret[:3], where)
+                assert form not in text, f"a secret ({secret[:3]}...) leaked into {where}"
 
     def _playbook_command(self, tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, extra_vars=None, play=None):
         self.count += 1
-        path = self.workdir / ("playbook-%d.yml" % self.count)
+        path = self.workdir / (f"playbook-{self.count}.yml")
         play_spec = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}
         play_spec.update(play or {})
         path.write_text(yaml.safe_dump([play_spec], sort_keys=False))
@@ -173,7 +173,7 @@ class AnsibleRunner:
         """
         command, secrets = self._playbook_command(tasks, **options)
         self.secrets |= secrets
-        env = dict(self.environment(), RECORD_RESULTS_FILE=str(self.workdir / ("background-%d.jsonl" % self.count)))
+        env = dict(self.environment(), RECORD_RESULTS_FILE=str(self.workdir / (f"background-{self.count}.jsonl")))
         return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=new_session)
 

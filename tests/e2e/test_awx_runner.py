@@ -152,7 +152,7 @@ def test_credential_type_injects_the_token_from_a_secret_field(credential_type):
     assert len(referenced) == 1 and referenced <= fields.keys(), (referenced, fields)
     assert fields[referenced.pop()].get("secret") is True
     reserved = [name for name in env_injectors if name in AWX_RESERVED_ENV or name.startswith("ANSIBLE_")]
-    assert not reserved, "AWX refuses to inject %s" % reserved
+    assert not reserved, f"AWX refuses to inject {reserved}"
 
 
 def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emulator, collections_path,
@@ -160,7 +160,7 @@ def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emula
     for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
         monkeypatch.delenv(name)  # only the job's credential may provide them
     # The job's image: runner starts `ansible-playbook` from PATH (this venv's, not another one).
-    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    monkeypatch.setenv("PATH", "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
     inputs = credential_inputs(credential_type, {"CLOUDFLARE_BASE_URL": clean_emulator.base_url})
     assert set(credential_type["inputs"].get("required", [])) <= inputs.keys(), inputs  # AWX would refuse it
     injected, injected_extra_vars = awx_inject(credential_type, inputs)
@@ -197,7 +197,7 @@ def test_awx_style_job_creates_the_share_then_is_unchanged(tmp_path, clean_emula
         for path in files:
             text = path.read_text(errors="replace")
             leaked = sorted(form for form in secret_forms(TOKEN) if form in text)
-            assert not leaked, "%s contains the token as %s" % (path, leaked)
+            assert not leaked, f"{path} contains the token as {leaked}"
     # The job ran the share task in the controller's worker: no module was shipped for it (ping's was).
     kept = sorted({path.name for path in (private_data_dir / "remote-tmp").rglob("AnsiballZ_*.py")})
     assert kept == ["AnsiballZ_ping.py"], kept
@@ -214,7 +214,7 @@ def test_scheduled_drift_report_job_fails_only_on_drift_and_writes_nothing(tmp_p
     """docs/docsite/awx/drift_report.yml as a job template of type "Check" (runner's --check) with the credential."""
     for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    monkeypatch.setenv("PATH", "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
     injected, injected_extra_vars = awx_inject(
         credential_type, credential_inputs(credential_type, {"CLOUDFLARE_BASE_URL": clean_emulator.base_url}))
     private_data_dir = make_private_data_dir(tmp_path / "job", injected, injected_extra_vars, clean_emulator,
@@ -232,7 +232,7 @@ def test_scheduled_drift_report_job_fails_only_on_drift_and_writes_nothing(tmp_p
     # Someone adds a recipient by hand and makes another share in the dashboard.
     clean_emulator.seed([dict(SHARES[0], name="made by hand")])
     share = next(s for s in clean_emulator.state() if s["name"] == "waf")
-    requests.post("%s/accounts/%s/shares/%s/recipients" % (clean_emulator.base_url, MAIN_ACCOUNT, share["id"]),
+    requests.post("{}/accounts/{}/shares/{}/recipients".format(clean_emulator.base_url, MAIN_ACCOUNT, share["id"]),
                   json={"recipient_account_id": MEMBER_ACCOUNTS[1]}, headers=clean_emulator.auth_headers,
                   timeout=10, verify=clean_emulator.verify).raise_for_status()
     clean_emulator.clear_log()
@@ -255,7 +255,7 @@ def test_the_credential_type_takes_exactly_one_scheme(tmp_path, clean_emulator, 
     """Fields left empty are injected as empty variables, which count as unset; both schemes or none fail clearly."""
     for name in [name for name in os.environ if name.startswith("CLOUDFLARE_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("PATH", "%s%s%s" % (ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
+    monkeypatch.setenv("PATH", "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")))
     filled = {"token": {"CLOUDFLARE_API_TOKEN": TOKEN},
               "email and key": {"CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY},
               "token, email and key": {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY},

@@ -10,7 +10,7 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIG
 from ansible_collections.edgeops.cloudflare.tests.e2e.inprocess import converge_share, dumped_view, share_api
 
 ACCOUNTS = list(MEMBER_ACCOUNTS) + ["4e9c3b7d2f5a4b1c8d0e9f8a7b6c5d43", "5fad4c8e3a6b4c2d9e1f0a9b8c7d6e54"]
-RESOURCE_IDS = ["%032x" % n for n in range(0xB0, 0xB5)]
+RESOURCE_IDS = [f"{n:032x}" for n in range(0xB0, 0xB5)]
 TYPES = ["custom-ruleset", "gateway-policy"]
 METAS = [{}, {"tier": "gold"}, {"list": [1, 2]}]
 MAX_EXAMPLES = 60
@@ -79,6 +79,6 @@ def test_one_run_converges_and_the_second_writes_nothing(clean_emulator, world, 
 
 def test_print_property_examples(capsys):
     with capsys.disabled():
-        print("\nconvergence property: %d examples over HTTP, %d of them changed something, all converged in one run"
-              % (len(EXAMPLES_RUN), sum(EXAMPLES_RUN)))
-    assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, "hypothesis ran too few examples: %d" % len(EXAMPLES_RUN)
+        print(f"\nconvergence property: {len(EXAMPLES_RUN)} examples over HTTP, {sum(EXAMPLES_RUN)} of them changed "
+              "something, all converged in one run")
+    assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, f"hypothesis ran too few examples: {len(EXAMPLES_RUN)}"

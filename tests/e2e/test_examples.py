@@ -52,7 +52,7 @@ def examples_text(path):
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXAMPLES" for t in node.targets):
             return ast.literal_eval(node.value)
-    raise AssertionError("%s has no EXAMPLES" % path)
+    raise AssertionError(f"{path} has no EXAMPLES")
 
 
 def leaf_tasks(tasks):
@@ -83,7 +83,7 @@ def adhoc_commands(text):
         if not match:
             continue
         argv = shlex.split(match.group(1))
-        assert argv[1] == "localhost" and "-m" in argv and "-a" in argv, "unexpected ad hoc example: %s" % line
+        assert argv[1] == "localhost" and "-m" in argv and "-a" in argv, f"unexpected ad hoc example: {line}"
         commands.append((argv[argv.index("-m") + 1], argv[argv.index("-a") + 1]))
     return commands
 
@@ -95,16 +95,16 @@ def test_examples_run_against_the_emulator(module_path, check, runner, emulator)
     tasks, leaves = example_tasks(module_path)
     seeded_ids = {share["id"] for share in emulator.seed(WORLD)}
     for share_id in literal_values(tasks, "share_id"):
-        assert share_id in seeded_ids, "%s: share_id %s is not in this test's WORLD" % (module_path.name, share_id)
+        assert share_id in seeded_ids, f"{module_path.name}: share_id {share_id} is not in this test's WORLD"
     # Ids in examples are the emulator's fixed world, so they stay realistic and the examples run as written.
     for key, known in (("account_id", (MAIN_ACCOUNT, *MEMBER_ACCOUNTS)), ("recipient_account_id", MEMBER_ACCOUNTS),
                        ("organization_id", (MAIN_ORG,))):
         for value in literal_values(tasks, key):
-            assert value in known, "%s: %s %s is not in the emulator's world" % (module_path.name, key, value)
+            assert value in known, f"{module_path.name}: {key} {value} is not in the emulator's world"
     run_examples(runner, emulator, module_path, tasks, leaves, check)
     for module, args in adhoc_commands(examples_text(module_path)):
         adhoc = runner.adhoc(module, args, check=check)
-        assert adhoc.rc == 0, "ansible localhost -m %s -a %r\n%s" % (module, args, adhoc.output)
+        assert adhoc.rc == 0, f"ansible localhost -m {module} -a {args!r}\n{adhoc.output}"
         assert adhoc.last["status"] == "ok", adhoc.output
 
 
@@ -121,11 +121,11 @@ def test_examples_run_in_an_empty_account(module_path, check, runner, emulator):
 
 def example_tasks(module_path):
     tasks = yaml.safe_load(examples_text(module_path))
-    assert isinstance(tasks, list) and tasks, "%s: EXAMPLES is not a list of tasks" % module_path.name
+    assert isinstance(tasks, list) and tasks, f"{module_path.name}: EXAMPLES is not a list of tasks"
     fqcn = "edgeops.cloudflare." + module_path.stem
     leaves = list(leaf_tasks(tasks))
-    assert any(fqcn in task for task in leaves), "%s: no example uses %s" % (module_path.name, fqcn)
-    assert all(task.get("name") for task in leaves), "%s: every example task needs a name" % module_path.name
+    assert any(fqcn in task for task in leaves), f"{module_path.name}: no example uses {fqcn}"
+    assert all(task.get("name") for task in leaves), f"{module_path.name}: every example task needs a name"
     return tasks, leaves
 
 
@@ -139,6 +139,6 @@ def run_examples(runner, emulator, module_path, tasks, leaves, check):
     may_skip = {task["name"] for task in leaves if check and "when" in task}
     not_ok = [(r["task"], r["status"]) for r in run.results
               if r["status"] != "ok" and not (r["status"] == "skipped" and r["task"] in may_skip)]
-    assert not not_ok, "%s: %s\n%s" % (module_path.name, not_ok, run.output)
+    assert not not_ok, f"{module_path.name}: {not_ok}\n{run.output}"
     if check:
-        assert emulator.writes() == [], "check mode wrote: %s" % emulator.writes()
+        assert emulator.writes() == [], f"check mode wrote: {emulator.writes()}"

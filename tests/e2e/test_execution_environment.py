@@ -31,14 +31,14 @@ from ansible_builder.ee_schema import validate_schema  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())
-TARBALL = "%s-%s-%s.tar.gz" % (GALAXY["namespace"], GALAXY["name"], GALAXY["version"])
+TARBALL = "{}-{}-{}.tar.gz".format(GALAXY["namespace"], GALAXY["name"], GALAXY["version"])
 TIMEOUT = 120
 
 
 def run(command, cwd, env=None):
     completed = subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True,
                                timeout=TIMEOUT, check=False)
-    assert completed.returncode == 0, "%s\n%s%s" % (command, completed.stdout, completed.stderr)
+    assert completed.returncode == 0, f"{command}\n{completed.stdout}{completed.stderr}"
     return completed
 
 
@@ -47,7 +47,7 @@ def introspect(context, collections_dir, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     pip, bindep = out_dir / "requirements.txt", out_dir / "bindep.txt"
     completed = run([sys.executable, context / "_build" / "scripts" / "introspect.py", "introspect",
-                     "--write-bindep=%s" % bindep, "--write-pip=%s" % pip, collections_dir], cwd=out_dir)
+                     f"--write-bindep={bindep}", f"--write-pip={pip}", collections_dir], cwd=out_dir)
     written = {path.name: path.read_text() for path in (pip, bindep) if path.exists()}
     return yaml.safe_load(completed.stdout.split("---", 1)[1]), written
 
@@ -58,7 +58,7 @@ def ee(tmp_path_factory):
     collection from the context as the image build would."""
     root = tmp_path_factory.mktemp("ee")
     env = dict(os.environ, ANSIBLE_HOME=str(root / "ansible-home"), ANSIBLE_NOCOLOR="1",
-               PATH="%s%s%s" % (BIN, os.pathsep, os.environ.get("PATH", "")))
+               PATH="{}{}{}".format(BIN, os.pathsep, os.environ.get("PATH", "")))
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
     dist = root / "dist"
     run([BIN / "ansible-galaxy", "collection", "build", "--output-path", dist, REPO_ROOT], cwd=root, env=env)

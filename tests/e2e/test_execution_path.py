@@ -106,11 +106,11 @@ def test_adhoc_on_both_paths(runner, emulator, variables):
 
 
 def test_a_loop_reuses_one_connection_in_process(runner, emulator):
-    items = [spec(name="loop-%02d" % n) for n in range(10)]
+    items = [spec(name=f"loop-{n:02d}") for n in range(10)]
     task = {"name": "loop", "loop": items, "edgeops.cloudflare.share": {
         "name": "{{ item.name }}", "recipients": "{{ item.recipients }}", "resources": "{{ item.resources }}"}}
     run = runner.playbook(task, play=play_with(IN_PROCESS))
     assert run.rc == 0, run.output
     assert len(emulator.state()) == 10
     ports = {entry.get("client_port") for entry in emulator.requests_log()}
-    assert len(ports) == 1, "one kept-alive connection for the whole loop, got %d" % len(ports)
+    assert len(ports) == 1, f"one kept-alive connection for the whole loop, got {len(ports)}"

@@ -17,7 +17,7 @@ ROLE = "edgeops.cloudflare.resource_sharing"
 
 
 def ruleset(number):
-    return "%032x" % (0xE000 + number)
+    return f"{0xE000 + number:032x}"
 
 
 WORLD = [

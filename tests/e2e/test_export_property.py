@@ -16,7 +16,7 @@ from ansible_collections.edgeops.cloudflare.tests.e2e.inprocess import share_api
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS
 
 NAMES = ["waf", "gateway", "dup"]
-RESOURCE_IDS = ["%032x" % n for n in range(0xD0, 0xD4)] + ["6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"]
+RESOURCE_IDS = [f"{n:032x}" for n in range(0xD0, 0xD4)] + ["6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"]
 TYPES = ["custom-ruleset", "gateway-policy"]
 METAS = [{}, {"owner": "netops"}, {"nested": {"list": [1, {"b": 2}]}, "a": None}]
 MAX_EXAMPLES = 50
@@ -65,6 +65,6 @@ def test_exported_specs_converge_with_no_write(clean_emulator, world):
 
 def test_print_property_examples(capsys):
     with capsys.disabled():
-        print("\nexport round trip: %d accounts over HTTP, %d shares exported, all converged with no write"
-              % (len(EXAMPLES_RUN), sum(EXAMPLES_RUN)))
-    assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, "hypothesis ran too few examples: %d" % len(EXAMPLES_RUN)
+        print(f"\nexport round trip: {len(EXAMPLES_RUN)} accounts over HTTP, {sum(EXAMPLES_RUN)} shares exported, "
+              "all converged with no write")
+    assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, f"hypothesis ran too few examples: {len(EXAMPLES_RUN)}"

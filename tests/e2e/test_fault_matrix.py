@@ -16,7 +16,7 @@ from ansible_collections.edgeops.cloudflare.tests.e2e.inprocess import converge_
 
 A, B, C = MEMBER_ACCOUNTS
 D = "4e9c3b7d2f5a4b1c8d0e9f8a7b6c5d43"
-R1, R2, R3, R4 = ("%032x" % n for n in range(0xA1, 0xA5))
+R1, R2, R3, R4 = (f"{n:032x}" for n in range(0xA1, 0xA5))
 FAULTS = {
     "500 x retries": {"action": "status", "status": 500},
     "dropped": {"action": "drop"},
@@ -145,12 +145,12 @@ def test_fault_at_every_request(clean_emulator, engine, scenario, fault):
         view = dumped_view(emulator, created[0]["id"])
         assert {k: view[k] for k in ("name", "target_type", "recipients")} == expected_view(options)
         allowed = before | exposures_of(emulator, {created[0]["id"], bystander})
-        assert emulator.exposures() <= allowed, "exposed at some step: %s" % sorted(emulator.exposures() - allowed)
+        assert emulator.exposures() <= allowed, f"exposed at some step: {sorted(emulator.exposures() - allowed)}"
         emulator.clear_log()
         again = converge_with(engine, share_api(emulator), options, share_id)
         assert again["changed"] is False and [r for r in emulator.requests_log() if r["method"] != "GET"] == []
         assert [s for s in emulator.state() if s["id"] == bystander] == bystander_before
-        OUTCOMES.append((engine, scenario, step, method, fault, "failed, %d write(s) done; re-run %s; no exposure" % (
+        OUTCOMES.append((engine, scenario, step, method, fault, "failed, {} write(s) done; re-run {}; no exposure".format(
             len(writes_before), "changed" if result["changed"] else "unchanged")))
 
 
@@ -163,8 +163,8 @@ def test_print_fault_table(capsys):
 
 
 def print_table():
-    print("\nfault at request k: %d combinations, every one failed cleanly, re-converged, left the bystander alone, "
-          "exposed nothing" % len(OUTCOMES))
-    print("%-7s %-10s %-3s %-6s %-14s %s" % ("engine", "scenario", "k", "method", "fault", "outcome"))
+    print(f"\nfault at request k: {len(OUTCOMES)} combinations, every one failed cleanly, re-converged, left the bystander alone, "
+          "exposed nothing")
+    print("{:<7} {:<10} {:<3} {:<6} {:<14} {}".format("engine", "scenario", "k", "method", "fault", "outcome"))
     for row in OUTCOMES:
-        print("%-7s %-10s %-3d %-6s %-14s %s" % row)
+        print("{:<7} {:<10} {:<3d} {:<6} {:<14} {}".format(*row))

@@ -22,7 +22,7 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER
 
 A = MEMBER_ACCOUNTS[0]
 CREATE_DELAY = 4
-NAMES = ["interrupted-%02d" % n for n in range(6)]
+NAMES = [f"interrupted-{n:02d}" for n in range(6)]
 POLL_LIMIT = 60.0
 
 
@@ -38,7 +38,7 @@ def poll_until(check, limit=POLL_LIMIT, interval=0.1):
 
 def bulk_task():
     items = [{"name": name, "recipients": [{"account_id": A}],
-              "resources": [{"resource_type": "custom-ruleset", "resource_id": "%032x" % (0xC000 + n)}]}
+              "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{0xC000 + n:032x}"}]}
              for n, name in enumerate(NAMES)]
     return {"name": "slow bulk", "edgeops.cloudflare.shares": {"shares": items, "concurrency": 2}}
 
@@ -66,4 +66,4 @@ def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runn
     assert active == NAMES, active
     posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
     assert len(posts) == len(NAMES), [r["body"]["name"] for r in posts]
-    assert poll_until(lambda: not runner.run_processes(), limit=10), "left running: %s" % runner.run_processes()
+    assert poll_until(lambda: not runner.run_processes(), limit=10), f"left running: {runner.run_processes()}"

@@ -156,7 +156,7 @@ def test_the_live_suite_passes_names_every_share_with_its_prefix_and_leaves_none
     emulator.clear_log()
     code, output = run_live_suite(tmp_path, live_environment(emulator))
     assert code == 0, output
-    assert re.search(r"^=+ %d passed in " % LIVE_STEPS, output, re.M), output  # every step ran: none skipped
+    assert re.search(rf"^=+ {LIVE_STEPS} passed in ", output, re.M), output  # every step ran: none skipped
     prefix = run_prefix(output)
     assert_no_token_in(output)
 
@@ -168,9 +168,9 @@ def test_the_live_suite_passes_names_every_share_with_its_prefix_and_leaves_none
     # The shares of an earlier run and of anybody else: not touched, not even by the cleanup.
     assert [share for share in emulator.state() if share["id"] in before] == list(before.values())
     assert not [entry for entry in emulator.writes() if earlier["id"] in entry["path"] or bystander["id"] in entry["path"]]
-    assert "cleanup of %s*: 0 active sent shares found" % prefix in output
+    assert f"cleanup of {prefix}*: 0 active sent shares found" in output
     requests = len(emulator.requests_log())
-    assert requests <= DOCUMENTED_MAX_REQUESTS, "%d requests; tests/live/README.md says at most %d" % (requests, DOCUMENTED_MAX_REQUESTS)
+    assert requests <= DOCUMENTED_MAX_REQUESTS, f"{requests} requests; tests/live/README.md says at most {DOCUMENTED_MAX_REQUESTS}"
 
 
 # --- (c) cleanup after a failure, and after an interruption -----------------------------------------------------------
@@ -184,11 +184,11 @@ def test_a_failed_step_still_deletes_every_share_of_the_run(emulator, tmp_path):
     prefix = run_prefix(output)
     assert "FAILED tests/live/test_live.py::test_rename_by_share_id_then_share_info" in output
     assert "[1001] refused by test_live_kit" in output
-    assert re.search(r"SKIPPED \[%d\] .*not run: the earlier step test_rename_by_share_id_then_share_info failed" % (LIVE_STEPS - 2),
+    assert re.search(rf"SKIPPED \[{LIVE_STEPS - 2}\] .*not run: the earlier step test_rename_by_share_id_then_share_info failed",
                      output), output
     [share] = [share for share in emulator.state() if share["name"].startswith(prefix)]
     assert (share["name"], share["status"]) == (prefix + "account", "deleted")
-    assert "  deleted %s (%s)" % (share["name"], share["id"]) in output
+    assert "  deleted {} ({})".format(share["name"], share["id"]) in output
     deletes = [entry for entry in emulator.writes() if entry["method"] == "DELETE"]
     assert [entry["path"].rsplit("/", 1)[1] for entry in deletes] == [share["id"]]
     assert_no_token_in(output)
@@ -224,7 +224,7 @@ def test_sigterm_while_a_create_is_in_flight_still_deletes_it(emulator, tmp_path
     prefix = run_prefix(output)
     [share] = [share for share in emulator.state() if share["name"].startswith(prefix)]
     assert share["status"] == "deleted", share
-    assert "  deleted %s (%s)" % (share["name"], share["id"]) in output
+    assert "  deleted {} ({})".format(share["name"], share["id"]) in output
     log = emulator.requests_log()
     create = next(entry for entry in log if entry["method"] == "POST")
     delete = next(entry for entry in log if entry["method"] == "DELETE")
@@ -239,7 +239,7 @@ def test_the_sweep_deletes_only_active_sent_edgeops_live_shares(emulator):
         return dict(name=name, recipients=[{"account_id": A}], resources=[resource()], **extra)
 
     # 52 leftovers of earlier runs: more than one page of the sweep's listing (50 a page).
-    leftovers = [share("edgeops-live-20250101000000-aaaaaa-%02d" % n) for n in range(51)]
+    leftovers = [share(f"edgeops-live-20250101000000-aaaaaa-{n:02d}") for n in range(51)]
     leftovers.append(dict(name="edgeops-live-20250101000000-aaaaaa-organization", target_type="organization",
                           resources=[resource()]))
     kept = [
@@ -284,14 +284,14 @@ def test_the_sweep_deletes_only_active_sent_edgeops_live_shares(emulator):
 
 
 def test_the_sweep_reports_a_share_it_could_not_delete_and_fails(emulator):
-    seeded = emulator.seed([dict(name="edgeops-live-20250101000000-aaaaaa-%d" % n, recipients=[{"account_id": A}],
+    seeded = emulator.seed([dict(name=f"edgeops-live-20250101000000-aaaaaa-{n}", recipients=[{"account_id": A}],
                                  resources=[resource()]) for n in range(2)])
     emulator.add_faults({"method": "DELETE", "path": seeded[0]["id"] + "$", "action": "status", "status": 403,
                          "code": 10000, "message": "Authentication error", "times": 10})
     env = live_environment(emulator, **{kit.RECIPIENT: None, kit.RESOURCE_ID: None})
     code, output = run_sweep(env)
     assert code == 1, output
-    assert "COULD NOT DELETE %s (%s): DELETE /accounts/%s/shares/%s: HTTP 403: 10000 Authentication error" % (
+    assert "COULD NOT DELETE {} ({}): DELETE /accounts/{}/shares/{}: HTTP 403: 10000 Authentication error".format(
         seeded[0]["name"], seeded[0]["id"], MAIN_ACCOUNT, seeded[0]["id"]) in output
-    assert "  deleted %s (%s)" % (seeded[1]["name"], seeded[1]["id"]) in output
+    assert "  deleted {} ({})".format(seeded[1]["name"], seeded[1]["id"]) in output
     assert [s["status"] for s in emulator.state()] == ["active", "deleted"]

@@ -55,13 +55,12 @@ def test_wait_fails_at_once_on_a_terminal_association_error_and_names_it(runner,
     result = run.task("wait")
     assert result["status"] == "failed"
     message = result["result"]["msg"]
-    assert "Cloudflare will not associate it: recipient account %s, resource %s: %s (terminal)" % (
-        B, RULESET, ENTITLEMENT) in message, message
+    assert f"Cloudflare will not associate it: recipient account {B}, resource {RULESET}: {ENTITLEMENT} (terminal)" in message, message
     assert result["result"]["share"]["association_errors"] == [
         {"account_id": B, "resource_id": RULESET, "error": ENTITLEMENT, "terminal": True}]
     # At once: the lookup, its recipients, and one poll of the wait; no waiting for wait_timeout.
-    assert paths(emulator) == [("GET", ""), ("GET", "/%s/recipients" % share["id"]),
-                               ("GET", "/%s/recipients" % share["id"])]
+    assert paths(emulator) == [("GET", ""), ("GET", "/{}/recipients".format(share["id"])),
+                               ("GET", "/{}/recipients".format(share["id"]))]
 
 
 def test_a_timeout_names_the_errors_cloudflare_still_retries(runner, emulator):
@@ -70,8 +69,8 @@ def test_a_timeout_names_the_errors_cloudflare_still_retries(runner, emulator):
     emulator.add_association_error(share["id"], A, "Temporary failure", terminal=False)
     run = runner.playbook(task("share", "wait", **spec(wait=True, wait_timeout=1)))
     message = run.task("wait")["result"]["msg"]
-    assert "gave up after wait_timeout=1 s: recipients still pending: %s (associating)" % A in message, message
-    assert "errors being retried: recipient account %s, resource %s: Temporary failure" % (A, RULESET) in message
+    assert f"gave up after wait_timeout=1 s: recipients still pending: {A} (associating)" in message, message
+    assert f"errors being retried: recipient account {A}, resource {RULESET}: Temporary failure" in message
 
 
 def test_share_recipient_and_share_info_return_the_association_errors(runner, emulator):
@@ -169,8 +168,8 @@ def test_an_unknown_share_reads_as_no_share_in_the_account(runner, emulator):
     unknown = "f" * 32
     run = runner.playbook(task("share_info", "by id", share_id=unknown),
                           task("share_recipient", "part", share_id=unknown, recipient_account_id=A))
-    assert "no share %s in account %s" % (unknown, MAIN_ACCOUNT) in run.task("by id")["result"]["msg"]
-    assert "No active share %s in account %s" % (unknown, MAIN_ACCOUNT) in run.task("part")["result"]["msg"]
+    assert f"no share {unknown} in account {MAIN_ACCOUNT}" in run.task("by id")["result"]["msg"]
+    assert f"No active share {unknown} in account {MAIN_ACCOUNT}" in run.task("part")["result"]["msg"]
 
 
 # --- identity and echo: no input makes every run a change -------------------------------------------------

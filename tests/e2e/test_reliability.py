@@ -101,11 +101,11 @@ def test_hostile_inputs_fail_naming_the_option_before_any_request(runner, emulat
         outcome = run.task(label)
         message = outcome["result"].get("msg", "")
         if outcome["status"] != "failed" or expected not in message:
-            problems.append("%s / %s: %s %r" % (module, label, outcome["status"], message))
+            problems.append("{} / {}: {} {!r}".format(module, label, outcome["status"], message))
     assert not problems, "\n".join(problems)
     assert emulator.requests_log() == []
     with capsys.disabled():
-        print("\nhostile inputs tried: %d, all refused before any request" % len(HOSTILE_INPUTS))
+        print(f"\nhostile inputs tried: {len(HOSTILE_INPUTS)}, all refused before any request")
 
 
 def test_duplicates_in_one_task_are_merged(runner, emulator):
@@ -203,7 +203,7 @@ def test_tls_default_verification_fails_readably(tls_runner, tls):
     https_emulator, _ca_file = tls
     run = tls_runner.playbook(share_task("first", **spec()))
     message = run.task("first")["result"]["msg"]
-    assert "TLS certificate verification of 127.0.0.1:%d failed" % https_emulator.port in message and "ca_path" in message, message
+    assert f"TLS certificate verification of 127.0.0.1:{https_emulator.port} failed" in message and "ca_path" in message, message
     assert https_emulator.requests_log() == []
 
 
@@ -246,7 +246,7 @@ def test_two_processes_racing_on_one_name_then_the_duplicate_is_reported(runner,
         assert returncode == 0, output
     emulator.configure(latency_ms=0)
     created = [s["id"] for s in emulator.state() if s["name"] == "race" and s["status"] == "active"]
-    assert len(created) == 2, "the race did not happen (both processes should have created a share): %s" % created
+    assert len(created) == 2, f"the race did not happen (both processes should have created a share): {created}"
     emulator.clear_log()
     run = runner.playbook(share_task("next run", **spec(name="race")))
     message = run.task("next run")["result"]["msg"]
@@ -290,7 +290,7 @@ def test_https_to_a_plain_http_server_says_it_does_not_speak_tls(runner, emulato
             "ignore_errors": True}
     run = runner.playbook(dict(share_task("single", **spec(base_url=base_url)), ignore_errors=True), bulk)
     for message in (run.task("single")["result"]["msg"], run.task("bulk")["result"]["msg"]):
-        assert "127.0.0.1:%d does not speak TLS" % emulator.port in message, message
+        assert f"127.0.0.1:{emulator.port} does not speak TLS" in message, message
         assert "validate_certs" not in message and "ca_path" not in message
 
 

@@ -20,7 +20,7 @@ SEED_BATCH = 500
 
 
 def ruleset(number):
-    return "%032x" % (0xB000 + number)
+    return f"{0xB000 + number:032x}"
 
 
 def resource(number, **extra):
@@ -44,7 +44,7 @@ def shares(label, items, **args):
 
 def seed_others(emulator, count, prefix="other"):
     for start in range(0, count, SEED_BATCH):
-        emulator.seed([dict(name="%s-%05d" % (prefix, n), recipients=accounts(A), resources=[resource(n)])
+        emulator.seed([dict(name=f"{prefix}-{n:05d}", recipients=accounts(A), resources=[resource(n)])
                        for n in range(start, min(count, start + SEED_BATCH))])
 
 
@@ -58,7 +58,7 @@ def normalized_log(emulator):
 
 
 def slices(log, counts):
-    assert len(log) == sum(counts), "expected %d requests, got %d:\n%s" % (sum(counts), len(log), "\n".join(map(str, log)))
+    assert len(log) == sum(counts), "expected {} requests, got {}:\n{}".format(sum(counts), len(log), "\n".join(map(str, log)))
     out, start = [], 0
     for count in counts:
         out.append([entry[:2] for entry in log[start:start + count]])
@@ -138,9 +138,9 @@ def test_paginated_listing_follows_result_info(runner, emulator):
 def test_bulk_module_request_counts(runner, emulator):
     seed_others(emulator, 300)
     emulator.clear_log()
-    account_items = [dict(name="acct-%d" % n, recipients=accounts(A), resources=[resource(n)]) for n in range(10)]
-    org_items = [dict(name="org-%d" % n, recipients=[{}], resources=[resource(100 + n)]) for n in range(5)]
-    bare_items = [dict(name="acct-%d" % n, resources=[resource(n)]) for n in range(10)]
+    account_items = [dict(name=f"acct-{n}", recipients=accounts(A), resources=[resource(n)]) for n in range(10)]
+    org_items = [dict(name=f"org-{n}", recipients=[{}], resources=[resource(100 + n)]) for n in range(5)]
+    bare_items = [dict(name=f"acct-{n}", resources=[resource(n)]) for n in range(10)]
     changed_items = ([dict(item, recipients=accounts(B, C)) for item in account_items]
                      + [dict(item, resources=[resource(100 + n, meta={"v": 1})]) for n, item in enumerate(org_items)])
     absent_items = [dict(name=item["name"], state="absent") for item in account_items + org_items]

@@ -36,7 +36,7 @@ def task_name(recorded):
 
 def role_task(run, name):
     matches = [r for r in run.results if task_name(r["task"]) == name]
-    assert len(matches) == 1, "expected one result for task %r, got %d:\n%s" % (name, len(matches), run.output)
+    assert len(matches) == 1, f"expected one result for task {name!r}, got {len(matches)}:\n{run.output}"
     return matches[0]
 
 
@@ -105,7 +105,7 @@ def test_updates_and_deletes_through_the_list(runner, emulator):
     assert run.rc == 0, run.output
     assert [r["changed"] for r in item_results(run)] == [True, True]
     writes = sorted((e["method"], e["path"].split("/shares", 1)[1]) for e in emulator.writes())
-    assert writes == [("DELETE", "/" + seeded[1]["id"]), ("POST", "/%s/recipients" % seeded[0]["id"])]
+    assert writes == [("DELETE", "/" + seeded[1]["id"]), ("POST", "/{}/recipients".format(seeded[0]["id"]))]
     assert [s["status"] for s in published(run)] == ["active", "deleting"]
 
 
@@ -210,7 +210,7 @@ def test_results_carry_the_real_recipients_of_every_share(runner, emulator):
 
 def test_role_prune_guard_and_drift_summary(runner, emulator):
     org = dict(SHARES[1], target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
-    strays = [{"name": "stray-%d" % n, "recipients": [{"account_id": A}],
+    strays = [{"name": f"stray-{n}", "recipients": [{"account_id": A}],
                "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]} for n in range(2)]
     emulator.seed([SHARES[0], org] + strays)
     emulator.clear_log()

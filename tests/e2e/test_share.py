@@ -46,8 +46,8 @@ def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulat
     share_id = run.task("first")["result"]["share"]["id"]
     read_back = [("GET", "/" + share_id)] if profile == "minimal" else []
     assert requests_of(emulator) == [
-        ("GET", ""), ("POST", ""), *read_back, ("GET", "/%s/recipients" % share_id),
-        ("GET", ""), ("GET", "/%s/recipients" % share_id),
+        ("GET", ""), ("POST", ""), *read_back, ("GET", f"/{share_id}/recipients"),
+        ("GET", ""), ("GET", f"/{share_id}/recipients"),
     ]
     created = run.task("first")["result"]
     assert [r["resource_id"] for r in created["share"]["resources"]] == [RULESET]
@@ -119,7 +119,7 @@ def test_recipient_add_single_uses_post(runner, emulator):
     emulator.clear_log()
     run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
     assert_changed_then_unchanged(run)
-    assert writes_of(emulator) == [("POST", "/%s/recipients" % seeded["id"])]
+    assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"]))]
     assert len(requests_of(emulator)) == 3 + 2
     assert active_accounts(only_share(emulator)) == [A, B]
 
@@ -129,7 +129,7 @@ def test_recipients_removed_with_one_put_of_the_kept_ones_and_purged(runner, emu
     emulator.clear_log()
     run = runner.playbook(share_task("first", **spec(recipients=(C,))), share_task("second", **spec(recipients=(C,))))
     assert_changed_then_unchanged(run)
-    assert writes_of(emulator) == [("PUT", "/%s/recipients" % seeded["id"])]
+    assert writes_of(emulator) == [("PUT", "/{}/recipients".format(seeded["id"]))]
     assert [r["body"] for r in emulator.writes()] == [[{"recipient_account_id": C}]]
     share = only_share(emulator)
     assert active_accounts(share) == [C]
@@ -150,7 +150,7 @@ def test_disassociated_recipient_wanted_again_is_re_added(runner, emulator):
     emulator.clear_log()
     run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
     assert_changed_then_unchanged(run)
-    assert writes_of(emulator) == [("POST", "/%s/recipients" % seeded["id"])]
+    assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"]))]
     assert active_accounts(only_share(emulator)) == [A, B]
 
 
@@ -162,7 +162,7 @@ def test_resources_added_removed_and_meta_updated_in_place(runner, emulator):
     assert_changed_then_unchanged(run)
     writes = writes_of(emulator)
     assert sorted(method for method, path in writes) == ["DELETE", "POST", "PUT"]
-    assert all(path.startswith("/%s/resources" % seeded["id"]) for method, path in writes)
+    assert all(path.startswith("/{}/resources".format(seeded["id"])) for method, path in writes)
     share = only_share(emulator)
     assert share["id"] == seeded["id"]
     active = {r["resource_id"]: r["meta"] for r in share["resources"] if r["status"] == "active"}
@@ -236,7 +236,7 @@ def test_rename_to_a_name_another_share_has_is_refused_unless_allowed(runner, em
     emulator.clear_log()
     run = runner.playbook(dict(share_task("refused", share_id=renamed["id"], name="taken"), ignore_errors=True))
     message = run.task("refused")["result"]["msg"]
-    assert "would give it the name of the active share %s" % other["id"] in message, message
+    assert "would give it the name of the active share {}".format(other["id"]) in message, message
     assert "allow_duplicate_name=true" in message
     assert writes_of(emulator) == []
     run = runner.playbook(share_task("allowed", share_id=renamed["id"], name="taken", allow_duplicate_name=True))
@@ -265,7 +265,7 @@ def test_a_swap_of_recipients_and_resources_never_exposes_even_when_a_delete_fai
     run = runner.playbook(share_task("swap", **spec(recipients=(B,), resources=[resource(RULESET_2)])))
     result = run.task("swap")
     assert result["status"] == "failed" and "Not done: remove resource" in result["result"]["msg"], result
-    assert "add recipient account %s" % B in result["result"]["msg"].split("Not done:")[1]
+    assert f"add recipient account {B}" in result["result"]["msg"].split("Not done:")[1]
     assert (seeded["id"], B, *secret) not in emulator.exposures()
     emulator.clear_faults()
     run = runner.playbook(share_task("again", **spec(recipients=(B,), resources=[resource(RULESET_2)])))
@@ -338,7 +338,7 @@ def test_switching_target_type_is_refused(runner, emulator):
 def test_api_validation_error_is_one_readable_message(runner, emulator):
     run = runner.playbook(share_task("first", **spec(recipients=(FOREIGN_ACCOUNT,))))
     message = run.task("first")["result"]["msg"]
-    assert message.startswith("POST /accounts/%s/shares: HTTP 4" % MAIN_ACCOUNT), message
+    assert message.startswith(f"POST /accounts/{MAIN_ACCOUNT}/shares: HTTP 4"), message
     assert "[" in message and "Traceback" not in run.output
 
 
@@ -411,7 +411,7 @@ def test_hanging_server_fails_within_the_timeout_bound(runner, emulator):
     emulator.add_faults({"action": "hang", "seconds": 30, "times": 10})
     run = runner.playbook(share_task("first", **spec(timeout=1)))
     message = run.task("first")["result"]["msg"]
-    assert "timed out after 1 s waiting for 127.0.0.1:%d" % emulator.port in message and "after 5 attempt(s)" in message
+    assert f"timed out after 1 s waiting for 127.0.0.1:{emulator.port}" in message and "after 5 attempt(s)" in message
     # 5 attempts (the first and max_retries=4), each cut off by the timeout: the bound is in the request count.
     assert [entry["fault"] for entry in emulator.requests_log()] == ["hang"] * 5
 

@@ -25,7 +25,7 @@ POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 TOKEN_FROM_ENV = "{{ lookup('env', 'TEST_TOKEN') }}"
 UNKNOWN_SHARE = "ffffffffffffffffffffffffffffffff"
 API_PREFIX = "/client/v4"
-SHARES = "/accounts/%s/shares" % MAIN_ACCOUNT
+SHARES = f"/accounts/{MAIN_ACCOUNT}/shares"
 SHARE_FIELDS = {"id", "name", "account_id", "account_name", "organization_id", "status", "target_type", "kind",
                 "created", "modified"}
 # Recipients are always read with their association of each resource (and its errors).
@@ -62,7 +62,7 @@ def names(shares):
 
 
 def recipients_path(share_id, owner=MAIN_ACCOUNT):
-    return "/accounts/%s/shares/%s/recipients" % (owner, share_id)
+    return f"/accounts/{owner}/shares/{share_id}/recipients"
 
 
 # --- filters, sent vs received -------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_include_switches_cost_exactly_the_requests_they_need(runner, emulator):
 
     unknown = run.task("unknown id")
     assert unknown["status"] == "failed"
-    assert "No share %s in account %s" % (UNKNOWN_SHARE, MAIN_ACCOUNT) in unknown["result"]["msg"]
+    assert f"No share {UNKNOWN_SHARE} in account {MAIN_ACCOUNT}" in unknown["result"]["msg"]
     assert "HTTP 404" in unknown["result"]["msg"] and "Traceback" not in run.output
 
     ids = [first["id"], second["id"], other["id"], received["id"]]
@@ -192,7 +192,7 @@ def test_include_switches_cost_exactly_the_requests_they_need(runner, emulator):
 
 
 def test_name_filter_reads_every_page_when_the_api_paginates(runner, emulator):
-    specs = [share_spec("filler-%03d" % index) for index in range(110)]
+    specs = [share_spec(f"filler-{index:03d}") for index in range(110)]
     specs[2] = share_spec("target")
     specs[107] = share_spec("target", recipients=(B,))
     seeded = emulator.seed(specs)
@@ -250,7 +250,7 @@ def test_organization_listing_needs_no_account_id_and_takes_the_global_api_key(r
         [RULESET], [RULESET_2]]
     message = run.task("token on the organization")["result"]["msg"]
     assert "HTTP 403: [10000]" in message and "use api_email with api_key, the Global API key" in message, message
-    org_shares = "/organizations/%s/shares" % MAIN_ORG
+    org_shares = f"/organizations/{MAIN_ORG}/shares"
     assert calls(emulator) == [
         ("GET", org_shares, {}),
         # each share's recipients through its owner's account
@@ -259,10 +259,10 @@ def test_organization_listing_needs_no_account_id_and_takes_the_global_api_key(r
         ("GET", recipients_path(members["id"], owner=A), WITH_RES),
         # the listing without include_resources (not a parameter of it), then the one share through its owner
         ("GET", org_shares, {"status": ["active"]}),
-        ("GET", "/accounts/%s/shares/%s" % (A, members["id"]), WITH_RES),
+        ("GET", "/accounts/{}/shares/{}".format(A, members["id"]), WITH_RES),
         ("GET", org_shares, {}),
         ("GET", "/".join((SHARES, mine["id"])), WITH_RES),
-        ("GET", "/accounts/%s/shares/%s" % (A, members["id"]), WITH_RES),
+        ("GET", "/accounts/{}/shares/{}".format(A, members["id"]), WITH_RES),
         ("GET", org_shares, {}),
     ]
     assert {entry["auth"] for entry in emulator.requests_log()[:-1]} == {"key"}

@@ -32,8 +32,8 @@ def test_recipient_add_rerun_remove_reremove_leaves_others_alone(runner, emulato
                           diff=True)
     assert run.rc == 0, run.output
     assert [run.task(t)["result"]["changed"] for t in ("add", "add again", "remove", "remove again")] == [True, False, True, False]
-    assert writes_of(emulator) == [("POST", "/%s/recipients" % seeded["id"]),
-                                   ("DELETE", "/%s/recipients/%s" % (seeded["id"], run.task("add")["result"]["recipient"]["id"]))]
+    assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"])),
+                                   ("DELETE", "/{}/recipients/{}".format(seeded["id"], run.task("add")["result"]["recipient"]["id"]))]
     added = run.task("add")["result"]
     assert added["share_id"] == seeded["id"] and added["recipient"]["account_id"] == C
     assert added["diff"] == {"before": {}, "after": added["recipient"]}
@@ -96,7 +96,7 @@ def test_resource_add_update_remove_leaves_others_alone(runner, emulator):
     assert added["resource_account_id"] == MAIN_ACCOUNT and added["meta"] == {}
     assert run.task("update")["result"]["diff"]["before"]["meta"] == {}
     assert run.task("update")["result"]["resource"]["id"] == added["id"]
-    path = "/%s/resources" % seeded["id"]
+    path = "/{}/resources".format(seeded["id"])
     assert writes_of(emulator) == [("POST", path), ("PUT", path + "/" + added["id"]), ("DELETE", path + "/" + added["id"])]
     after = share_state(emulator, seeded["id"])
     assert others(after, "resources", lambda r: r["resource_type"] == "gateway-policy") == before["resources"]
@@ -174,7 +174,7 @@ def test_a_failure_after_a_write_returns_the_part_and_the_share_id(runner, emula
 
 def test_adhoc_meta_in_json_and_key_value_form(runner, emulator):
     seeded = seed_share(emulator, recipients=(A,))
-    base = "share_id=%s resource_type=custom-ruleset resource_id=%s" % (seeded["id"], RULESET_2)
+    base = "share_id={} resource_type=custom-ruleset resource_id={}".format(seeded["id"], RULESET_2)
     first = runner.adhoc("edgeops.cloudflare.share_resource", base + """ meta='{"owner": "netops"}'""")
     assert first.rc == 0, first.output
     assert first.last["result"]["resource"]["meta"] == {"owner": "netops"}

@@ -11,7 +11,7 @@ POLICY = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 
 
 def ruleset(number):
-    return "%032x" % (0xA000 + number)
+    return f"{0xA000 + number:032x}"
 
 
 def resource(resource_id, rtype="custom-ruleset", **extra):
@@ -58,19 +58,19 @@ def by_name(result):
 
 
 def test_create_then_rerun_unchanged_with_one_listing(runner, emulator):
-    shares = [item("bulk-%02d" % n, number=n) for n in range(8)]
+    shares = [item(f"bulk-{n:02d}", number=n) for n in range(8)]
     run = runner.playbook(bulk_task("first", shares, concurrency=3), bulk_task("second", shares, concurrency=3))
     first, second = run.task("first")["result"], run.task("second")["result"]
     assert run.task("first")["status"] == "ok", run.output
     assert first["changed"] is True and second["changed"] is False
-    assert [o["name"] for o in first["results"]] == ["bulk-%02d" % n for n in range(8)]
-    assert all(o["actions"] == ["create share %r" % o["name"]] for o in first["results"])
+    assert [o["name"] for o in first["results"]] == [f"bulk-{n:02d}" for n in range(8)]
+    assert all(o["actions"] == ["create share {!r}".format(o["name"])] for o in first["results"])
     assert all(o["actions"] == [] and not o["changed"] for o in second["results"])
     # Create: one listing and one POST per share. Re-run: one listing and one recipients read per share.
     log = log_of(emulator)
     assert log[0] == ("GET", "", 200) and log[1:9] == [("POST", "", 201)] * 8
     assert log[9] == ("GET", "", 200) and sorted(entry[1] for entry in log[10:]) == sorted(
-        "/%s/recipients" % o["share_id"] for o in first["results"])
+        "/{}/recipients".format(o["share_id"]) for o in first["results"])
     assert len(log) == 1 + 8 + 1 + 8
     assert first["stats"]["requests"] == 9 and second["stats"]["requests"] == 9
     assert second["stats"]["connections"] <= 4  # the listing's connection, then one per worker
@@ -114,29 +114,29 @@ def test_changes_failures_and_rerun(runner, emulator):
     msg = result["msg"]
     assert msg.startswith("3 of 10 shares failed")
     assert "'dup': 2 active shares are named 'dup'" in msg and seeded["dup"]["id"] in msg
-    assert "'foreign': POST /accounts/%s/shares: HTTP 4" % MAIN_ACCOUNT in msg
+    assert f"'foreign': POST /accounts/{MAIN_ACCOUNT}/shares: HTTP 4" in msg
     assert "'bad-input': shares[8].resources[0].resource_account_id must be a 32-character" in msg
     assert sorted(result["failed_shares"]) == ["'bad-input'", "'dup'", "'foreign'"]
     assert result["changed"] is True
     for name in ("recips", "addres", "meta", "renamed", "doomed", "new"):
         assert outcomes[name]["changed"] is True and not outcomes[name]["failed"], outcomes[name]
     assert outcomes["org"]["changed"] is False
-    assert outcomes["recips"]["actions"] == ["set recipient accounts to %s" % C]
+    assert outcomes["recips"]["actions"] == [f"set recipient accounts to {C}"]
     assert "recipients" not in outcomes["org"]["share"]
     # One write per change; the organization share needed no recipients read.
     writes = sorted(writes_of(emulator))
     ids = {name: seeded[name]["id"] for name in ("recips", "addres", "meta", "rename-me", "doomed")}
     assert writes == sorted([
-        ("PUT", "/%s/recipients" % ids["recips"]), ("POST", "/%s/resources" % ids["addres"]),
-        ("PUT", "/%s/resources/%s" % (ids["meta"], seeded["meta"]["resources"][0]["id"])),
-        ("PUT", "/%s" % ids["rename-me"]), ("DELETE", "/%s" % ids["doomed"]), ("POST", ""), ("POST", "")])
+        ("PUT", "/{}/recipients".format(ids["recips"])), ("POST", "/{}/resources".format(ids["addres"])),
+        ("PUT", "/{}/resources/{}".format(ids["meta"], seeded["meta"]["resources"][0]["id"])),
+        ("PUT", "/{}".format(ids["rename-me"])), ("DELETE", "/{}".format(ids["doomed"])), ("POST", ""), ("POST", "")])
     reads = [entry[1] for entry in log_of(emulator) if entry[0] == "GET"]
     assert reads.count("") == 1
-    assert "/%s/recipients" % seeded["org"]["id"] not in reads
+    assert "/{}/recipients".format(seeded["org"]["id"]) not in reads
     # listing, recipients of recips/addres/meta (account recipients given), and of doomed (its deletion is shown
     # in diff mode, with the recipients it had)
     assert len(reads) == 1 + 3 + 1
-    assert "/%s/recipients" % seeded["doomed"]["id"] in reads
+    assert "/{}/recipients".format(seeded["doomed"]["id"]) in reads
     # Diff mode: one diff per changed share, headed by its name.
     headers = sorted(d["before_header"] for d in result["diff"])
     assert headers == sorted(["'recips'", "'addres'", "'meta'", "'renamed'", "'doomed'", "'new'"])
@@ -166,7 +166,7 @@ def test_check_mode_writes_nothing_and_prune_previews(runner, emulator):
     result = run.task("preview")["result"]
     assert writes_of(emulator) == []
     outcomes = by_name(result)
-    assert outcomes["keep"]["actions"] == ["add recipient account %s" % B]
+    assert outcomes["keep"]["actions"] == [f"add recipient account {B}"]
     assert outcomes["brand-new"]["actions"] == ["create share 'brand-new'"]
     pruned = sorted(o["name"] for o in result["results"] if o["pruned"])
     assert pruned == ["stray-1", "stray-2"]
@@ -205,7 +205,7 @@ def test_bad_options_fail_before_any_request(runner, emulator, args, message):
 def test_rate_limit_429_is_honoured_and_the_budget_avoids_it(runner, emulator):
     limit = {"requests": 6, "window_seconds": 2}
     emulator.configure(rate_limit=limit)
-    shares = [item("rl-%d" % n, number=n) for n in range(8)]
+    shares = [item(f"rl-{n}", number=n) for n in range(8)]
     # No client budget: 9 requests against 6 per 2 s; the emulator answers 429 with Retry-After,
     # every worker pauses, and all shares are created.
     run = runner.playbook(bulk_task("unbudgeted", shares, request_budget=0, concurrency=4))
@@ -228,7 +228,7 @@ def test_rate_limit_429_is_honoured_and_the_budget_avoids_it(runner, emulator):
 
 def test_open_url_path_and_wait(runner, emulator):
     emulator.configure(transition_seconds=1)
-    shares = [item("w-%d" % n, number=n, wait=True, wait_timeout=30) for n in range(2)]
+    shares = [item(f"w-{n}", number=n, wait=True, wait_timeout=30) for n in range(2)]
     run = runner.playbook(bulk_task("waited", shares, keep_alive=False))
     result = run.task("waited")["result"]
     assert run.task("waited")["status"] == "ok", run.output
@@ -290,7 +290,7 @@ def test_one_share_named_by_name_and_by_id_fails_both_items(runner, emulator):
     for label in ("clash", "again"):
         result = run.task(label)["result"]
         assert [o["failed"] for o in result["results"]] == [True, True, False], result
-        assert "shares[0] (by name) and shares[1] (by share_id) address the same share %s" % seeded["id"] in result["msg"]
+        assert "shares[0] (by name) and shares[1] (by share_id) address the same share {}".format(seeded["id"]) in result["msg"]
     assert writes_of(emulator) == [("POST", "")]  # only "other", once
     assert live_accounts(active(emulator, "x")[0]) == [A]
 
@@ -368,7 +368,7 @@ def test_summary_reports_drift_in_check_mode_and_what_changed_after(runner, emul
 
 
 def test_prune_beyond_max_prune_fails_before_any_write(runner, emulator):
-    emulator.seed([seed_item("kept", number=0)] + [seed_item("stray-%d" % n, number=n + 1) for n in range(3)])
+    emulator.seed([seed_item("kept", number=0)] + [seed_item(f"stray-{n}", number=n + 1) for n in range(3)])
     emulator.clear_log()
     run = runner.playbook(bulk_task("guard", [item("kept", number=0)], prune=True, max_prune=2))
     message = run.task("guard")["result"]["msg"]

@@ -71,9 +71,8 @@ def _read_settings_or_exit(config):
         pytest.exit("live tests refused (see the lines above); nothing was sent", returncode=REFUSED_EXIT_STATUS)
     prefix = kit.new_run_prefix()
     config.stash[SETTINGS_KEY] = (settings, prefix)
-    _say(config, "live run: prefix %s; account %s, recipient %s, %s at %s; wait_timeout %d s"
-         % (prefix, settings.account_id, settings.recipient_account_id, settings.auth_scheme, settings.base_url,
-            settings.wait_timeout))
+    _say(config, f"live run: prefix {prefix}; account {settings.account_id}, recipient {settings.recipient_account_id}, "
+                 f"{settings.auth_scheme} at {settings.base_url}; wait_timeout {settings.wait_timeout:d} s")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -91,8 +90,8 @@ def pytest_collection_modifyitems(session, config, items):
     if not _named_on_command_line(config):
         items[:] = [item for item in items if item not in live]
         config.hook.pytest_deselected(items=live)
-        _say(config, "tests/live: %d live tests deselected: they run only when tests/live is named "
-                     "(pytest tests/live, make test-live)" % len(live))
+        _say(config, f"tests/live: {len(live)} live tests deselected: they run only when tests/live is named "
+                     "(pytest tests/live, make test-live)")
         return
     _read_settings_or_exit(config)
     settings = config.stash[SETTINGS_KEY][0]
@@ -121,7 +120,7 @@ class LiveSession:
 
     def _interrupt(self, signum, _frame):
         # pytest then unwinds as for Ctrl-C: the running ansible-playbook is stopped, fixtures are torn down.
-        raise KeyboardInterrupt("%s received" % signal.Signals(signum).name)
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
 
     def install_handlers(self):
         for signum in HANDLED_SIGNALS:
@@ -149,13 +148,13 @@ class LiveSession:
             signals = (signal.SIGINT, *HANDLED_SIGNALS)
             previous = {signum: signal.getsignal(signum) for signum in signals}
             for signum in signals:
-                signal.signal(signum, lambda *_args: say("live cleanup in progress (at most %d s); it finishes first"
-                                                         % (MODULE_EXIT_WAIT_SECONDS + CLEANUP_TIME_LIMIT)))
+                signal.signal(signum, lambda *_args: say(f"live cleanup in progress (at most {int(MODULE_EXIT_WAIT_SECONDS + CLEANUP_TIME_LIMIT)} s); "
+                                                         "it finishes first"))
             try:
                 lingering = self._wait_for_module_processes()
                 if lingering:
-                    say("live cleanup: module processes %s still running after %d s; cleaning up anyway"
-                        % (lingering, MODULE_EXIT_WAIT_SECONDS))
+                    say(f"live cleanup: module processes {lingering} still running after {int(MODULE_EXIT_WAIT_SECONDS)} s; "
+                        "cleaning up anyway")
                 self.report = kit.delete_prefixed(self.settings, self.prefix, time_limit=CLEANUP_TIME_LIMIT)
             finally:
                 for signum, handler in previous.items():
@@ -198,7 +197,7 @@ def live_session(request, live_settings, live_runner):
             report = session.cleanup(lambda text: _say(config, text))
         finally:
             session.restore_handlers()
-        _say(config, "live run: the output of every ansible-playbook run is in %s" % live_runner.workdir)
+        _say(config, f"live run: the output of every ansible-playbook run is in {live_runner.workdir}")
         if not report.ok:
             pytest.fail("the live cleanup left shares behind (listed above)", pytrace=False)
 
@@ -216,4 +215,4 @@ def pytest_runtest_makereport(item, call):
 def pytest_runtest_setup(item):
     failed = item.config.stash.get(FAILED_STEP_KEY, None)
     if failed is not None and _in_live_dir(item.path):
-        pytest.skip("not run: the earlier step %s failed, and this step builds on what it should have made" % failed)
+        pytest.skip(f"not run: the earlier step {failed} failed, and this step builds on what it should have made")

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 USER_AGENT = "edgeops.cloudflare live-test kit"
@@ -59,7 +59,7 @@ PURPOSE = {
     RESOURCE_ID_2: "optional: a second resource the account owns, for the share_resource step (add, update meta, "
                    "remove)",
     RESOURCE_TYPE_2: "the type of CLOUDFLARE_LIVE_RESOURCE_ID_2, one of " + ", ".join(RESOURCE_TYPES),
-    WAIT_TIMEOUT: "optional: seconds each wait: true task may wait, 1 to %d (default %d)" % (MAX_WAIT_TIMEOUT, DEFAULT_WAIT_TIMEOUT),
+    WAIT_TIMEOUT: f"optional: seconds each wait: true task may wait, 1 to {MAX_WAIT_TIMEOUT} (default {DEFAULT_WAIT_TIMEOUT})",
     BASE_URL: "optional: the API root, default " + DEFAULT_BASE_URL,
 }
 
@@ -119,7 +119,7 @@ def read_settings(environ, scenario=True):
     problems = []
 
     def problem(name, what, purpose_of=None):
-        problems.append("%s: %s; %s" % (name, what, PURPOSE[purpose_of or name]))
+        problems.append(f"{name}: {what}; {PURPOSE[purpose_of or name]}")
 
     if _value(environ, OPT_IN) != "1":
         problem(OPT_IN, "not set" if _value(environ, OPT_IN) is None else "is not 1")
@@ -161,7 +161,7 @@ def read_settings(environ, scenario=True):
         if raw_wait.isdigit() and 1 <= int(raw_wait) <= MAX_WAIT_TIMEOUT:
             wait_timeout = int(raw_wait)
         else:
-            problem(WAIT_TIMEOUT, "is not a whole number of seconds from 1 to %d" % MAX_WAIT_TIMEOUT)
+            problem(WAIT_TIMEOUT, f"is not a whole number of seconds from 1 to {MAX_WAIT_TIMEOUT}")
 
     scenario_values = {}
     if scenario:
@@ -190,8 +190,8 @@ def read_settings(environ, scenario=True):
 
 def refusal(problems, what):
     """The text printed instead of running: every problem on its own line."""
-    lines = ["%s refused: %d setting%s missing or invalid; nothing was sent to any API:"
-             % (what, len(problems), "" if len(problems) == 1 else "s")]
+    lines = ["{} refused: {} setting{} missing or invalid; nothing was sent to any API:"
+             .format(what, len(problems), "" if len(problems) == 1 else "s")]
     lines += ["  " + line for line in problems]
     lines.append("See tests/live/README.md for what each variable is for and how to run the kit.")
     return "\n".join(lines)
@@ -199,8 +199,8 @@ def refusal(problems, what):
 
 def new_run_prefix(now=None):
     """``edgeops-live-<UTC yyyymmddHHMMSS>-<6 random hex>-``: unique per run, and what cleanup and sweep key on."""
-    now = now or datetime.now(timezone.utc)
-    return "%s%s-%s-" % (PREFIX_ROOT, now.strftime("%Y%m%d%H%M%S"), secrets.token_hex(3))
+    now = now or datetime.now(UTC)
+    return "{}{}-{}-".format(PREFIX_ROOT, now.strftime("%Y%m%d%H%M%S"), secrets.token_hex(3))
 
 
 def redact(text, secret_values):
@@ -241,7 +241,7 @@ class ApiClient:
         for attempt in range(self.max_retries + 1):
             remaining = self._remaining()
             if remaining is not None and remaining <= 0:
-                raise ApiError("%s %s: not sent, the cleanup's time is up" % (method, path))
+                raise ApiError(f"{method} {path}: not sent, the cleanup's time is up")
             headers = dict(self.settings.auth_headers, Accept="application/json")
             headers["User-Agent"] = USER_AGENT
             request = urllib.request.Request(url, method=method, headers=headers)
@@ -262,8 +262,8 @@ class ApiClient:
                 if attempt < self.max_retries and method in ("GET", "DELETE"):
                     self._pause(None, attempt)
                     continue
-                raise ApiError("%s %s: no answer (%s)" % (method, path, redact(str(reason), self.settings.secrets)))
-        raise ApiError("%s %s: gave up after %d attempts" % (method, path, self.max_retries + 1))  # pragma: no cover
+                raise ApiError(f"{method} {path}: no answer ({redact(str(reason), self.settings.secrets)})")
+        raise ApiError(f"{method} {path}: gave up after {self.max_retries + 1} attempts")  # pragma: no cover
 
     def _pause(self, retry_after, attempt):
         wait = float(retry_after) if retry_after and retry_after.isdigit() else 0.5 * 2 ** attempt
@@ -280,15 +280,15 @@ class ApiClient:
         if isinstance(body, dict) and body.get("success") is True and 200 <= status < 300:
             return body
         errors = body.get("errors") if isinstance(body, dict) else None
-        detail = "; ".join("%s %s" % (e.get("code"), e.get("message")) for e in errors or [] if isinstance(e, dict))
+        detail = "; ".join("{} {}".format(e.get("code"), e.get("message")) for e in errors or [] if isinstance(e, dict))
         detail = detail or ("a body that is not the API's JSON envelope" if body is None else "no error given")
-        raise ApiError(redact("%s %s: HTTP %d: %s" % (method, path, status, detail), self.settings.secrets), status)
+        raise ApiError(redact(f"{method} {path}: HTTP {status:d}: {detail}", self.settings.secrets), status)
 
     def sent_shares(self, name_prefix, per_page=50, max_pages=200):
         """The account's active sent shares whose name starts with ``name_prefix``, every page (bounded)."""
         found, seen = [], set()
         for page in range(1, max_pages + 1):
-            body = self.request("GET", "/accounts/%s/shares" % self.settings.account_id,
+            body = self.request("GET", f"/accounts/{self.settings.account_id}/shares",
                                 {"kind": "sent", "status": "active", "page": page, "per_page": per_page})
             shares = [share for share in body.get("result") or [] if isinstance(share, dict) and share.get("id") not in seen]
             seen.update(share.get("id") for share in shares)
@@ -299,10 +299,10 @@ class ApiClient:
             total_pages = (body.get("result_info") or {}).get("total_pages")
             if not shares or (isinstance(total_pages, int) and page >= total_pages):
                 return found
-        raise ApiError("more than %d pages of shares: stopped listing" % max_pages)
+        raise ApiError(f"more than {max_pages} pages of shares: stopped listing")
 
     def delete_share(self, share_id):
-        return self.request("DELETE", "/accounts/%s/shares/%s" % (self.settings.account_id, share_id))["result"]
+        return self.request("DELETE", f"/accounts/{self.settings.account_id}/shares/{share_id}")["result"]
 
 
 @dataclass
@@ -322,16 +322,16 @@ class CleanupReport:
 
     def lines(self):
         def show(share):
-            return "%s (%s)" % (share.get("name"), share.get("id"))
+            return "{} ({})".format(share.get("name"), share.get("id"))
 
         what = "dry run, nothing deleted:" if self.dry_run else "cleanup of"
-        lines = ["%s %s*: %d active sent share%s found" % (what, self.prefix, len(self.found), "" if len(self.found) == 1 else "s")]
+        lines = ["{} {}*: {} active sent share{} found".format(what, self.prefix, len(self.found), "" if len(self.found) == 1 else "s")]
         if self.dry_run:
-            lines += ["  would delete %s" % show(share) for share in self.found]
+            lines += [f"  would delete {show(share)}" for share in self.found]
             return lines
-        lines += ["  deleted %s" % show(share) for share in self.deleted]
-        lines += ["  COULD NOT DELETE %s: %s" % (show(share) if share else "(listing)", reason) for share, reason in self.failed]
-        lines += ["  STILL ACTIVE after the cleanup: %s" % show(share) for share in self.remaining]
+        lines += [f"  deleted {show(share)}" for share in self.deleted]
+        lines += ["  COULD NOT DELETE {}: {}".format(show(share) if share else "(listing)", reason) for share, reason in self.failed]
+        lines += [f"  STILL ACTIVE after the cleanup: {show(share)}" for share in self.remaining]
         if not self.ok:
             lines.append("  delete what is left with the sweep (tests/live/sweep.py) or in the dashboard")
         return lines
@@ -344,7 +344,7 @@ def delete_prefixed(settings, prefix, dry_run=False, time_limit=120.0):
     fails is reported, and the others are still deleted.
     """
     if not prefix.startswith(PREFIX_ROOT):
-        raise ValueError("refusing a cleanup prefix that does not start with %r: %r" % (PREFIX_ROOT, prefix))
+        raise ValueError(f"refusing a cleanup prefix that does not start with {PREFIX_ROOT!r}: {prefix!r}")
     client = ApiClient(settings, deadline=time.monotonic() + time_limit)
     report = CleanupReport(prefix=prefix, dry_run=dry_run)
     try:
@@ -365,5 +365,5 @@ def delete_prefixed(settings, prefix, dry_run=False, time_limit=120.0):
         report.remaining = [share for share in client.sent_shares(prefix)
                             if share["id"] not in {failed["id"] for failed, _reason in report.failed if failed}]
     except ApiError as error:
-        report.failed.append((None, "listing again after the deletes: %s" % error))
+        report.failed.append((None, f"listing again after the deletes: {error}"))
     return report

@@ -8,6 +8,7 @@ in the run's directory, and a failed step names that file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,7 +47,7 @@ class LiveRunner(AnsibleRunner):
         self.scans += 1
         for secret in self.secrets:
             if any(form in text for form in secret_forms(secret)):
-                raise SecretLeak("a credential leaked into %s; that output is not shown" % where)
+                raise SecretLeak(f"a credential leaked into {where}; that output is not shown")
 
     @staticmethod
     def time_limit(tasks, wait_timeout):
@@ -66,7 +67,7 @@ class LiveRunner(AnsibleRunner):
         request in flight still finishes), and a SIGKILL if it is still there STOP_GRACE_SECONDS later.
         """
         # Numbered as the playbook file the e2e runner just wrote (playbook-N.yml, results-N.jsonl, run-N.log).
-        results_file = self.workdir / ("results-%d.jsonl" % self.count)
+        results_file = self.workdir / (f"results-{self.count}.jsonl")
         env = dict(env, RECORD_RESULTS_FILE=str(results_file))
         process = subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, start_new_session=True)
@@ -78,29 +79,27 @@ class LiveRunner(AnsibleRunner):
         completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         recorded = results_file.read_text() if results_file.exists() else ""
         self.secrets |= set(secrets) | {env[name] for name in SECRET_VARIABLES if env.get(name)}
-        self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, "the output of %s" % command[0])
+        self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, f"the output of {command[0]}")
         run = Run(completed, [json.loads(line) for line in recorded.splitlines()])
         run.log = self._keep(command, run.output)
         return run
 
     def _keep(self, command, output, note=""):
         """Write a run's output (already scanned, or scanned here) to run-N.log; return its path."""
-        log = self.workdir / ("run-%d.log" % self.count)
+        log = self.workdir / (f"run-{self.count}.log")
         try:
             self.assert_no_secret_in(output, "the output of ansible-playbook")
         except SecretLeak:
             output = "(output not kept: a credential showed up in it)"
-        log.write_text("$ %s%s\n\n%s" % (" ".join(command), note, output))
+        log.write_text("$ {}{}\n\n{}".format(" ".join(command), note, output))
         return log
 
     @staticmethod
     def _stop(process):
         """SIGINT to the process group, then SIGKILL; the output so far."""
         for signum in (signal.SIGINT, signal.SIGKILL):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signum)
-            except ProcessLookupError:
-                pass
             try:
                 stdout, stderr = process.communicate(timeout=STOP_GRACE_SECONDS)
                 return (stdout or "") + (stderr or "")
@@ -112,9 +111,9 @@ class LiveRunner(AnsibleRunner):
 def describe_failure(run, what):
     """A failed step's message: the failed task and its msg, where the full output is, and the output's end."""
     failed = [r for r in run.results if r["status"] == "failed"]
-    lines = ["%s: ansible-playbook exit status %d" % (what, run.rc)]
+    lines = [f"{what}: ansible-playbook exit status {run.rc:d}"]
     for result in failed:
-        lines.append("task %r failed: %s" % (result["task"], result["result"].get("msg")))
-    lines.append("full output: %s" % getattr(run, "log", "(not kept)"))
+        lines.append("task {!r} failed: {}".format(result["task"], result["result"].get("msg")))
+    lines.append("full output: {}".format(getattr(run, "log", "(not kept)")))
     lines.append("its end:\n" + run.output[-OUTPUT_TAIL_CHARS:])
     return "\n".join(lines)

@@ -32,7 +32,7 @@ def main(argv=None, environ=None):
     if problems:
         print(kit.refusal(problems, "live sweep"), file=sys.stderr)
         return 2
-    print("live sweep: account %s at %s (%s)" % (settings.account_id, settings.base_url, settings.auth_scheme))
+    print(f"live sweep: account {settings.account_id} at {settings.base_url} ({settings.auth_scheme})")
     report = kit.delete_prefixed(settings, kit.PREFIX_ROOT, dry_run=args.dry_run, time_limit=args.time_limit)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1

@@ -173,4 +173,4 @@ def test_delete_both_shares(live, scenario):
 def test_no_share_of_this_run_is_left(live):
     """What the cleanup would delete, read with the kit's own client: nothing, if the modules deleted everything."""
     left = kit.ApiClient(live.settings).sent_shares(live.session.prefix)
-    assert left == [], "still active: %s" % [(s["name"], s["id"]) for s in left]
+    assert left == [], "still active: {}".format([(s["name"], s["id"]) for s in left])

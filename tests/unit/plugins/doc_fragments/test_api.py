@@ -54,7 +54,7 @@ def test_the_fragment_lists_exactly_the_resource_types_of_the_code():
 def test_every_resource_type_option_says_what_the_fragment_says(module_name):
     found = [(path, option) for path, option in walk(module_options(module_name)) if path[-1] == "resource_type"]
     for path, option in found:
-        assert option == RESOURCE_TYPE, "%s: %s differs from the resource_type fragment" % (module_name, ".".join(path))
+        assert option == RESOURCE_TYPE, "{}: {} differs from the resource_type fragment".format(module_name, ".".join(path))
     expected = {"share": 1, "shares": 1, "share_resource": 1}.get(module_name, 0)
     assert len(found) == expected, [".".join(path) for path, _option in found]
 

@@ -133,7 +133,7 @@ def test_two_items_for_one_share_fail_up_front_and_alone():
     clashes = check_distinct([params(name="a"), params(name="b"), params(name="a"), params(share_id="c" * 32, name="a"),
                               params(share_id="c" * 32)])
     assert sorted(clashes) == [0, 2, 3, 4] and "shares[0] and shares[2] both have name 'a'" in clashes[2]
-    assert "shares[3] and shares[4] both have share_id '%s'" % ("c" * 32) in clashes[4]
+    assert "shares[3] and shares[4] both have share_id '{}'".format("c" * 32) in clashes[4]
     # Two shares may have one name: items that give their ids are two shares.
     assert check_distinct([params(share_id="c" * 32, name="a"), params(share_id="d" * 32, name="a")]) == {}
     items = prepare([params(name="a"), params(name="b"), params(name="a")], OWNER, False)
@@ -181,8 +181,8 @@ def test_prune_spares_every_share_an_item_names_and_near_misses():
                     OWNER, False)
     targets, notes = prune_plan(LISTING, items)
     assert [share["name"] for share in targets] == ["stray"]
-    assert notes == ["prune kept share 'Production  WAF' (%s): its name differs from the item name 'production waf' "
-                     "only in case or spacing" % ("5" * 32)]
+    assert notes == ["prune kept share 'Production  WAF' ({}): its name differs from the item name 'production waf' "
+                     "only in case or spacing".format("5" * 32)]
 
 
 @pytest.mark.parametrize("bad_item", [
@@ -242,37 +242,37 @@ class FakeApi:
         name = action.fields.get("body", {}).get("name") or (self.shares.get(share_id) or {}).get("name")
         self._enter((action.kind, name))
         if name in self.fail_names:
-            raise CloudflareError("%s: HTTP 400: [1001] refused" % action.kind, status=400, codes=(1001,))
+            raise CloudflareError(f"{action.kind}: HTTP 400: [1001] refused", status=400, codes=(1001,))
         if action.kind == "create_share":
             with self.lock:
                 self.counter += 1
-                share_id = "%032x" % self.counter
+                share_id = f"{self.counter:032x}"
             return {"id": share_id, "name": name, "status": "active", "kind": "sent", "target_type": "account",
                     "account_id": OWNER, "resources": []}
         return None
 
 
 def seeded(name, number, accounts=(A,)):
-    return {"id": "%032x" % (0xF000 + number), "name": name, "status": "active", "kind": "sent", "target_type": "account",
+    return {"id": f"{0xF000 + number:032x}", "name": name, "status": "active", "kind": "sent", "target_type": "account",
             "account_id": OWNER, "_accounts": list(accounts),
-            "resources": [{"id": "%032x" % (0xE000 + number), "resource_type": "custom-ruleset", "resource_account_id": OWNER,
-                           "resource_id": "%032x" % number, "meta": {}, "status": "active"}]}
+            "resources": [{"id": f"{0xE000 + number:032x}", "resource_type": "custom-ruleset", "resource_account_id": OWNER,
+                           "resource_id": f"{number:032x}", "meta": {}, "status": "active"}]}
 
 
 def wanted(name, number, accounts=(A,)):
     return params(name=name, recipients=[{"account_id": account} for account in accounts],
-                  resources=[{"resource_type": "custom-ruleset", "resource_id": "%032x" % number, "meta": {}}])
+                  resources=[{"resource_type": "custom-ruleset", "resource_id": f"{number:032x}", "meta": {}}])
 
 
 def test_failures_are_isolated_and_named_and_others_converge():
-    api = FakeApi([seeded("s%d" % n, n) for n in range(6)], fail_names={"s2", "new-bad"})
-    items = prepare([wanted("s%d" % n, n, accounts=(A, B) if n % 2 == 0 else (A,)) for n in range(6)]
+    api = FakeApi([seeded(f"s{n}", n) for n in range(6)], fail_names={"s2", "new-bad"})
+    items = prepare([wanted(f"s{n}", n, accounts=(A, B) if n % 2 == 0 else (A,)) for n in range(6)]
                     + [wanted("new-bad", 99), params(name="broken", resources=[])], OWNER, False)
     outcomes, _notes = converge_all(api, items, concurrency=3)
     assert [o["name"] for o in outcomes] == ["s0", "s1", "s2", "s3", "s4", "s5", "new-bad", "broken"]
     assert [o["changed"] for o in outcomes] == [True, False, False, False, True, False, False, False]
     assert [o["failed"] for o in outcomes] == [False, False, True, False, False, False, True, True]
-    assert outcomes[0]["actions"] == ["add recipient account %s" % B]
+    assert outcomes[0]["actions"] == [f"add recipient account {B}"]
     result = summary(outcomes, diff=False)
     assert result["msg"].startswith("3 of 8 shares failed")
     assert "'s2': add_recipient: HTTP 400: [1001] refused" in result["msg"]
@@ -284,12 +284,12 @@ def test_failures_are_isolated_and_named_and_others_converge():
 
 
 def test_concurrency_is_bounded_and_used():
-    api = FakeApi([seeded("s%d" % n, n) for n in range(24)], delay=0.02)
-    items = prepare([wanted("s%d" % n, n) for n in range(24)], OWNER, False)
+    api = FakeApi([seeded(f"s{n}", n) for n in range(24)], delay=0.02)
+    items = prepare([wanted(f"s{n}", n) for n in range(24)], OWNER, False)
     converge_all(api, items, concurrency=4)
     assert api.max_active == 4
-    api = FakeApi([seeded("s%d" % n, n) for n in range(8)], delay=0.005)
-    converge_all(api, prepare([wanted("s%d" % n, n) for n in range(8)], OWNER, False), concurrency=1)
+    api = FakeApi([seeded(f"s{n}", n) for n in range(8)], delay=0.005)
+    converge_all(api, prepare([wanted(f"s{n}", n) for n in range(8)], OWNER, False), concurrency=1)
     assert api.max_active == 1
 
 
@@ -300,11 +300,11 @@ def test_check_mode_and_prune_write_nothing_and_diff_every_change():
     assert notes == []
     assert [call[0] for call in api.calls if call[0] not in ("list", "recipients")] == []
     assert [(o["name"], o["pruned"], o["actions"]) for o in outcomes] == [
-        ("keep", False, ["remove recipient account %s" % A, "add recipient account %s" % B]),
+        ("keep", False, [f"remove recipient account {A}", f"add recipient account {B}"]),
         ("new", False, ["create share 'new'"]),
         ("stray", True, ["delete share"])]
     result = summary(outcomes, diff=True)
-    assert [d["before_header"] for d in result["diff"]] == ["'keep'", "'new'", "pruned share 'stray' (%032x)" % (0xF000 + 2)]
+    assert [d["before_header"] for d in result["diff"]] == ["'keep'", "'new'", f"pruned share 'stray' ({0xF000 + 2:032x})"]
     assert result["diff"][2]["after"] == {}
     assert result["diff"][2]["before"]["recipients"] == [{"account_id": A}]
     assert "msg" not in result
@@ -312,10 +312,10 @@ def test_check_mode_and_prune_write_nothing_and_diff_every_change():
 
 def test_recipients_are_read_only_when_the_item_manages_account_recipients():
     api = FakeApi([seeded("a", 1), seeded("b", 2)])
-    items = prepare([params(name="a", resources=[{"resource_type": "custom-ruleset", "resource_id": "%032x" % 1}]),
+    items = prepare([params(name="a", resources=[{"resource_type": "custom-ruleset", "resource_id": f"{1:032x}"}]),
                      wanted("b", 2)], OWNER, False)
     outcomes, _notes = converge_all(api, items)
-    assert [call for call in api.calls if call[0] == "recipients"] == [("recipients", "%032x" % (0xF000 + 2))]
+    assert [call for call in api.calls if call[0] == "recipients"] == [("recipients", f"{0xF000 + 2:032x}")]
     assert "recipients" not in outcomes[0]["share"] and outcomes[1]["share"]["recipients"]
     assert not any(o["changed"] for o in outcomes)
 

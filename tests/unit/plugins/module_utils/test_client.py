@@ -209,5 +209,5 @@ def test_documented_errors_say_what_they_usually_mean(method, path, status, code
     api = client(StubTransport(answer(status, envelope(errors=errors, success=False))))
     with pytest.raises(CloudflareError) as info:
         api.request(method, path)
-    assert str(info.value).endswith("(%s)" % hint) or hint in str(info.value), str(info.value)
+    assert str(info.value).endswith(f"({hint})") or hint in str(info.value), str(info.value)
     assert info.value.status == status and info.value.codes == (code,)

@@ -38,7 +38,7 @@ def test_the_marker_lives_while_the_stopped_run_finishes(private_marker_dir):
     guard = RunGuard("k", max_finish_seconds=30)
     guard.stop("test")
     markers = list(private_marker_dir.iterdir())
-    assert [m.name for m in markers] == ["k.%d" % os.getpid()]
+    assert [m.name for m in markers] == [f"k.{os.getpid()}"]
     guard.close()
     assert list(private_marker_dir.iterdir()) == []
 
@@ -46,11 +46,11 @@ def test_the_marker_lives_while_the_stopped_run_finishes(private_marker_dir):
 def test_a_later_run_waits_for_a_live_interrupted_run_then_fails_bounded(private_marker_dir):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        (private_marker_dir / ("k.%d" % sleeper.pid)).write_text("%d %f" % (sleeper.pid, 4e9))
+        (private_marker_dir / f"k.{sleeper.pid}").write_text(f"{sleeper.pid} {4e9:f}")
         now = [0.0]
         guard = RunGuard("k", clock=lambda: now[0])
         guard.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
-        with pytest.raises(InputError, match=r"interrupted earlier run on this account \(pid %d\)" % sleeper.pid):
+        with pytest.raises(InputError, match=rf"interrupted earlier run on this account \(pid {sleeper.pid}\)"):
             guard.wait_for_interrupted_runs(max_wait=2)
         assert now[0] >= 2
         RunGuard("other-account").wait_for_interrupted_runs(max_wait=0)  # another account: no wait
@@ -62,7 +62,7 @@ def test_a_later_run_waits_for_a_live_interrupted_run_then_fails_bounded(private
 def test_markers_of_dead_or_expired_runs_are_removed(private_marker_dir):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (private_marker_dir / ("k.%d" % dead.pid)).write_text("%d %f" % (dead.pid, 4e9))
+    (private_marker_dir / f"k.{dead.pid}").write_text(f"{dead.pid} {4e9:f}")
     (private_marker_dir / "k.1").write_text("1 0")  # pid 1 is alive, but the marker expired
     RunGuard("k").wait_for_interrupted_runs(max_wait=0)
     assert list(private_marker_dir.iterdir()) == []

@@ -23,7 +23,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import
 
 OWNER = "023e105f4ecef8ad9ca31a8372d0c353"
 ORG = "5f0c7c1b2ed04c41a0e0d7e5a2f7c0d1"
-ACCOUNTS = ["%032x" % n for n in range(1, 7)]
+ACCOUNTS = [f"{n:032x}" for n in range(1, 7)]
 RULESET = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 
 
@@ -221,16 +221,16 @@ def test_delete_plan_and_view():
 
 recipient_statuses = st.sampled_from(["associating", "associated", "disassociating", "disassociated"])
 resource_statuses = st.sampled_from(["active", "deleting", "deleted"])
-resource_ids = st.sampled_from(["%032x" % n for n in range(100, 106)])
+resource_ids = st.sampled_from([f"{n:032x}" for n in range(100, 106)])
 metas = st.sampled_from([{}, {"a": 1}, {"b": [1, 2]}])
 wanted_metas = st.sampled_from([None, {}, {"a": 1}, {"b": [1, 2]}])
 
 
 @st.composite
 def current_shares(draw):
-    recipients = [recipient(account, draw(recipient_statuses), rid="r%d" % index)
+    recipients = [recipient(account, draw(recipient_statuses), rid=f"r{index}")
                   for index, account in enumerate(draw(st.lists(st.sampled_from(ACCOUNTS), max_size=6)))]
-    resources = [resource(rid_, draw(metas), draw(resource_statuses), draw(st.sampled_from(RESOURCE_TYPES[:2])), rid="x%d" % index)
+    resources = [resource(rid_, draw(metas), draw(resource_statuses), draw(st.sampled_from(RESOURCE_TYPES[:2])), rid=f"x{index}")
                  for index, rid_ in enumerate(draw(st.lists(resource_ids, max_size=6)))]
     # The API never holds two active records of one account or one resource triple.
     seen_accounts, seen_keys = set(), set()

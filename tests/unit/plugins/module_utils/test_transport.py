@@ -7,6 +7,7 @@ TransportError message, ``sent`` and ``retryable``, so the client's retry rules 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import socket
@@ -63,8 +64,8 @@ class Handler(BaseHTTPRequestHandler):
             status, extra = 429, {"Retry-After": "2"}
         if path == "/html":
             status, payload, extra = 502, b"<html>bad gateway</html>", {"Content-Type": "text/html"}
-        head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\n" % (status, len(payload))
-        head += "".join("%s: %s\r\n" % item for item in extra.items())
+        head = f"HTTP/1.1 {status} X\r\nContent-Length: {len(payload)}\r\n"
+        head += "".join("{}: {}\r\n".format(*item) for item in extra.items())
         if "Content-Type" not in extra:
             head += "Content-Type: application/json\r\n"
         self.wfile.write(head.encode() + b"\r\n" + payload)
@@ -97,7 +98,7 @@ class Server:
         return self.httpd.server_address[1]
 
     def url(self, path):
-        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     @property
     def seen(self):
@@ -118,7 +119,7 @@ class ConnectProxy:
 
     @property
     def url(self):
-        return "http://user:p%%40ss@127.0.0.1:%d" % self.listener.getsockname()[1]
+        return f"http://user:p%40ss@127.0.0.1:{self.listener.getsockname()[1]}"
 
     def _accept(self):
         while True:
@@ -153,10 +154,8 @@ class ConnectProxy:
             except OSError:
                 pass
             for sock in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
         threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
         pump(upstream, client)
@@ -224,7 +223,7 @@ def result(response):
 
 
 def test_one_connection_for_many_requests(server, transport):
-    peers = {result(call(transport, server.url("/ok?n=%d" % n)))["peer"] for n in range(20)}
+    peers = {result(call(transport, server.url(f"/ok?n={n}")))["peer"] for n in range(20)}
     assert len(peers) == 1 and transport.connections_opened == 1 and transport.requests_sent == 20
     assert [entry["target"] for entry in server.seen[:2]] == ["/ok?n=0", "/ok?n=1"]
 
@@ -312,7 +311,7 @@ def test_failure_on_a_reused_connection_matches_too(server, transport):
 
 
 def test_refused_connection_matches_and_is_not_sent():
-    url = "http://127.0.0.1:%d/x" % free_port()
+    url = f"http://127.0.0.1:{free_port()}/x"
     with KeepAliveTransport() as keep_alive:
         ours = failure(keep_alive, url)
     assert ours == failure(open_url_transport, url)
@@ -368,7 +367,7 @@ def test_https_proxy_tunnel_with_credentials_like_urllib(tls_server, ca_file, mo
     finally:
         proxy.stop()
     expected = "Basic " + base64.b64encode(b"user:p@ss").decode()
-    request = "CONNECT 127.0.0.1:%d HTTP/1.0" % tls_server.port
+    request = f"CONNECT 127.0.0.1:{tls_server.port} HTTP/1.0"
     assert [t["auth"] for t in proxy.tunnels] == [expected, expected]  # one tunnel kept alive, one for open_url
     assert {t["request"].rsplit(" ", 1)[0] for t in proxy.tunnels} == {request.rsplit(" ", 1)[0]}
     assert all("proxy-authorization" not in entry["headers"] for entry in tls_server.seen)
@@ -389,7 +388,7 @@ def test_no_proxy_bypasses_the_proxy(tls_server, ca_file, monkeypatch):
 
 def test_plain_http_proxy_gets_the_absolute_url(server, transport, monkeypatch):
     # The test server plays the proxy: it records the request line's target.
-    monkeypatch.setenv("HTTP_PROXY", "http://u:pw@127.0.0.1:%d" % server.port)
+    monkeypatch.setenv("HTTP_PROXY", f"http://u:pw@127.0.0.1:{server.port}")
     call(transport, "http://api.example.test/client/v4/ok?a=1")
     open_url_transport("GET", "http://api.example.test/client/v4/ok?a=1", {}, None, 5, True, None)
     ours, theirs = server.seen

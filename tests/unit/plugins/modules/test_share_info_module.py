@@ -26,7 +26,7 @@ BASE = "https://api.example.test/client/v4"
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
 OWNER = "1b6f0e4a9c2d4e8f8a7b6c5d4e3f2a10"
 ORG = "5f0c7c1b2ed04c41a0e0d7e5a2f7c0d1"
-S1, S2, S3 = ("%032x" % n for n in (1, 2, 3))
+S1, S2, S3 = (f"{n:032x}" for n in (1, 2, 3))
 
 
 # --- documentation and argspec agree ------------------------------------------------------------------
@@ -101,7 +101,7 @@ def run(routes, query, account_id=ACCOUNT):
     return find_shares(client, query, account_id), stub.calls
 
 
-LIST = "/accounts/%s/shares" % ACCOUNT
+LIST = f"/accounts/{ACCOUNT}/shares"
 
 
 def test_list_sends_filters_and_filters_names_client_side():
@@ -135,8 +135,8 @@ def test_recipients_cost_one_request_per_share_left_after_the_name_filter():
 
 
 def test_organization_listing_reads_recipients_through_each_owner():
-    org_path = "/organizations/%s/shares" % ORG
-    owner_recipients = "/accounts/%s/shares/%s/recipients" % (OWNER, S2)
+    org_path = f"/organizations/{ORG}/shares"
+    owner_recipients = f"/accounts/{OWNER}/shares/{S2}/recipients"
     routes = {org_path: [share(S2, "b", owner=OWNER)], owner_recipients: [{"account_id": ACCOUNT}]}
     shares, calls = run(routes, InfoQuery(organization_id=ORG, filters={"status": "active"}, include_recipients=True),
                         account_id=None)
@@ -146,8 +146,8 @@ def test_organization_listing_reads_recipients_through_each_owner():
 
 def test_organization_listing_reads_each_shares_resources_through_its_owner():
     """The organization listing takes no include_resources: never a silently empty list, one GET per share."""
-    org_path = "/organizations/%s/shares" % ORG
-    owner_share = "/accounts/%s/shares/%s" % (OWNER, S2)
+    org_path = f"/organizations/{ORG}/shares"
+    owner_share = f"/accounts/{OWNER}/shares/{S2}"
     routes = {org_path: [share(S2, "b", owner=OWNER)], owner_share: share(S2, "b", owner=OWNER, resources=[{"id": "r"}])}
     shares, calls = run(routes, InfoQuery(organization_id=ORG, include_resources=True), account_id=None)
     assert shares[0]["resources"] == [{"id": "r"}]
@@ -158,7 +158,7 @@ def test_by_id_is_one_request_and_an_unknown_id_a_clear_error():
     routes = {LIST + "/" + S1: share(S1, "a")}
     shares, calls = run(routes, InfoQuery(share_id=S1, include_resources=True))
     assert [s["id"] for s in shares] == [S1] and calls == [(LIST + "/" + S1, {"include_resources": ["true"]})]
-    with pytest.raises(InputError, match="No share %s in account %s .*HTTP 404: \\[1004\\] Share not found" % (S2, ACCOUNT)):
+    with pytest.raises(InputError, match=f"No share {S2} in account {ACCOUNT} .*HTTP 404: \\[1004\\] Share not found"):
         run(routes, InfoQuery(share_id=S2))
 
 
@@ -179,7 +179,7 @@ def test_include_spec_costs_a_recipients_read_per_exported_account_share_and_no_
         LIST: [share(S1, "dup", target_type="account", resources=[resource]),
                share(S2, "dup", target_type="account", resources=[resource]),
                share(S3, "org", target_type="organization", organization_id=ORG, resources=[resource]),
-               share("%032x" % 4, "got", owner=OWNER, kind="received", target_type="account")],
+               share(f"{4:032x}", "got", owner=OWNER, kind="received", target_type="account")],
         LIST + "/" + S1 + "/recipients": [{"account_id": OWNER, "association_status": "associated"},
                                           {"account_id": ORG, "association_status": "disassociated"}],
         LIST + "/" + S2 + "/recipients": [],

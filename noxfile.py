@@ -408,6 +408,7 @@ TEST_SESSIONS = [
     "ansible-lint",
     *(f"units-{row.name}" for row in MATRIX),
     "lint",
+    "format",
     "docs-check",
     "changelog",
     "emulator-contract",

@@ -69,9 +69,18 @@ def log(message):
 
 
 def spec(number, prefix="bench", recipients=(A,)):
-    return {"name": f"{prefix}-{number:05d}", "recipients": [{"account_id": r} for r in recipients],
-            "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{number:032x}",
-                           "resource_account_id": MAIN_ACCOUNT, "meta": {}}]}
+    return {
+        "name": f"{prefix}-{number:05d}",
+        "recipients": [{"account_id": r} for r in recipients],
+        "resources": [
+            {
+                "resource_type": "custom-ruleset",
+                "resource_id": f"{number:032x}",
+                "resource_account_id": MAIN_ACCOUNT,
+                "meta": {},
+            }
+        ],
+    }
 
 
 def seed(emulator, count, prefix="bench", start=0):
@@ -92,8 +101,17 @@ class Bench:
         self.count = 0
         self.empty_seconds = None
         self.inventory = self.workdir / "inventory.yml"
-        self.inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        self.inventory.write_text(
+            json.dumps(
+                {
+                    "all": {
+                        "hosts": {
+                            "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+                        }
+                    }
+                }
+            )
+        )
         self.rss_python = self._rss_wrapper()
         self.on_start = None  # called with the Popen of each ansible-playbook run (the worker memory scenario)
 
@@ -108,7 +126,8 @@ class Bench:
             "child.returncode = os.waitstatus_to_exitcode(status)\n"
             "with open(os.environ['BENCH_RSS_FILE'], 'a') as out:\n"
             "    out.write('%d\\n' % usage.ru_maxrss)\n"
-            "sys.exit(child.returncode)\n")
+            "sys.exit(child.returncode)\n"
+        )
         path.chmod(0o755)
         return path
 
@@ -124,14 +143,21 @@ class Bench:
         path.write_text(json.dumps(play))
         results = self.workdir / (f"results-{self.count}.jsonl")
         rss_file = self.workdir / (f"rss-{self.count}")
-        env = dict(os.environ,
-                   CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID=MAIN_ACCOUNT,
-                   CLOUDFLARE_BASE_URL=base_url or emulator.base_url,
-                   ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-                   ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED="record_results",
-                   RECORD_RESULTS_FILE=str(results), BENCH_RSS_FILE=str(rss_file),
-                   ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"), ANSIBLE_HOME=str(self.workdir / "home"),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+        env = dict(
+            os.environ,
+            CLOUDFLARE_API_TOKEN=TOKEN,
+            CLOUDFLARE_ACCOUNT_ID=MAIN_ACCOUNT,
+            CLOUDFLARE_BASE_URL=base_url or emulator.base_url,
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
+            ANSIBLE_CALLBACKS_ENABLED="record_results",
+            RECORD_RESULTS_FILE=str(results),
+            BENCH_RSS_FILE=str(rss_file),
+            ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
+            ANSIBLE_HOME=str(self.workdir / "home"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+        )
         command = [str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path)]
         if extra_vars is not None:
             vars_file = self.workdir / (f"vars-{self.count}.json")
@@ -152,8 +178,12 @@ class Bench:
         recorded = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
         failed = [r for r in recorded if r["status"] == "failed"]
         if done.returncode != 0 or failed:
-            raise RuntimeError(f"playbook failed (rc {done.returncode}): {json.dumps(failed[:1])[:2000]}\n{(done.stdout + done.stderr)[-3000:]}")
-        peak = max(int(v) for v in rss_file.read_text().split()) if rss_file.exists() else max(worker_peaks, default=None)
+            raise RuntimeError(
+                f"playbook failed (rc {done.returncode}): {json.dumps(failed[:1])[:2000]}\n{(done.stdout + done.stderr)[-3000:]}"
+            )
+        peak = (
+            max(int(v) for v in rss_file.read_text().split()) if rss_file.exists() else max(worker_peaks, default=None)
+        )
         return seconds, recorded, peak
 
     # --- scenarios -----------------------------------------------------------------------------------------
@@ -163,8 +193,20 @@ class Bench:
             return 1
         return 2 if first_seconds > 10 else self.reps
 
-    def measure(self, group, scenario, emulator, setup, tasks, extra_vars=None, rss=False, base_url=None,
-                reps=None, baseline=None, **extra):
+    def measure(
+        self,
+        group,
+        scenario,
+        emulator,
+        setup,
+        tasks,
+        extra_vars=None,
+        rss=False,
+        base_url=None,
+        reps=None,
+        baseline=None,
+        **extra,
+    ):
         """Run setup() then the play, several times; add one Row with the figures."""
         runs = []
         target = reps
@@ -173,9 +215,15 @@ class Bench:
             emulator.clear_log()
             seconds, results, peak = self.playbook(emulator, tasks, extra_vars, rss=rss, base_url=base_url)
             entries = emulator.requests_log()
-            runs.append({"seconds": seconds, "requests": len(entries),
-                         "rate_limited": sum(1 for e in entries if e["status"] == 429),
-                         "peak_rss_kib": peak, "results": results})
+            runs.append(
+                {
+                    "seconds": seconds,
+                    "requests": len(entries),
+                    "rate_limited": sum(1 for e in entries if e["status"] == 429),
+                    "peak_rss_kib": peak,
+                    "results": results,
+                }
+            )
             if target is None:
                 target = self.reps_for(seconds)
         row = self._row(group, scenario, [r["seconds"] for r in runs], runs[-1]["requests"], baseline, **extra)
@@ -190,8 +238,16 @@ class Bench:
         return row
 
     def _row(self, group, scenario, samples, requests, baseline=None, marginal=True, **extra):
-        row = Row(group=group, scenario=scenario, runs=len(samples), median=round(statistics.median(samples), 3),
-                  min=round(min(samples), 3), max=round(max(samples), 3), requests=requests, baseline=baseline)
+        row = Row(
+            group=group,
+            scenario=scenario,
+            runs=len(samples),
+            median=round(statistics.median(samples), 3),
+            min=round(min(samples), 3),
+            max=round(max(samples), 3),
+            requests=requests,
+            baseline=baseline,
+        )
         if marginal and self.empty_seconds is not None:
             row["marginal"] = round(row["median"] - self.empty_seconds, 3)
         row.update(extra)
@@ -222,7 +278,11 @@ PATHS = ("in-process", "module")
 def share_task(loop=False, path="in-process"):
     """One share task (or a loop of them) on the given path: in the controller's worker (the default) or as a module."""
     args = {"name": "{{ item.name }}", "recipients": "{{ item.recipients }}", "resources": "{{ item.resources }}"}
-    task = {"name": "share", "edgeops.cloudflare.share": args, "vars": {"edgeops_cloudflare_in_process": path == "in-process"}}
+    task = {
+        "name": "share",
+        "edgeops.cloudflare.share": args,
+        "vars": {"edgeops_cloudflare_in_process": path == "in-process"},
+    }
     if loop:
         task["loop"] = "{{ bench_shares }}"
     else:
@@ -234,19 +294,32 @@ def uri_tasks(loop=False):
     """What users write without the collection: GET the shares, POST the missing one(s)."""
     headers = {"Authorization": "Bearer {{ lookup('env', 'CLOUDFLARE_API_TOKEN') }}"}
     base = "{{ lookup('env', 'CLOUDFLARE_BASE_URL') }}/accounts/{{ lookup('env', 'CLOUDFLARE_ACCOUNT_ID') }}/shares"
-    body = {"name": "{{ item.name }}",
-            "recipients": [{"recipient_account_id": "{{ item.recipients[0].account_id }}"}],
-            "resources": "{{ item.resources }}"}
-    post = {"name": "create share",
-            "ansible.builtin.uri": {"url": base, "method": "POST", "headers": headers, "body_format": "json",
-                                    "status_code": [200, 201], "body": body},
-            "when": "item.name not in (existing.json.result | map(attribute='name') | list)"}
+    body = {
+        "name": "{{ item.name }}",
+        "recipients": [{"recipient_account_id": "{{ item.recipients[0].account_id }}"}],
+        "resources": "{{ item.resources }}",
+    }
+    post = {
+        "name": "create share",
+        "ansible.builtin.uri": {
+            "url": base,
+            "method": "POST",
+            "headers": headers,
+            "body_format": "json",
+            "status_code": [200, 201],
+            "body": body,
+        },
+        "when": "item.name not in (existing.json.result | map(attribute='name') | list)",
+    }
     if loop:
         post["loop"] = "{{ bench_shares }}"
     else:
         post["vars"] = {"item": "{{ bench_shares[0] }}"}
-    get = {"name": "list shares", "ansible.builtin.uri": {
-        "url": base + "?kind=sent&status=active", "headers": headers, "return_content": True}, "register": "existing"}
+    get = {
+        "name": "list shares",
+        "ansible.builtin.uri": {"url": base + "?kind=sent&status=active", "headers": headers, "return_content": True},
+        "register": "existing",
+    }
     return [get, post]
 
 
@@ -258,10 +331,18 @@ def bulk_task(**args):
 
 # --- the scenarios -------------------------------------------------------------------------------------------
 
+
 def scenario_baseline(bench, emulator):
     log("empty playbook (start-up cost, subtracted to get marginal times)")
-    row = bench.measure("start-up", "empty playbook", emulator, emulator.reset,
-                        [{"name": "nothing", "ansible.builtin.meta": "noop"}], reps=max(bench.reps, 5), marginal=False)
+    row = bench.measure(
+        "start-up",
+        "empty playbook",
+        emulator,
+        emulator.reset,
+        [{"name": "nothing", "ansible.builtin.meta": "noop"}],
+        reps=max(bench.reps, 5),
+        marginal=False,
+    )
     bench.empty_seconds = row["median"]
 
 
@@ -283,8 +364,10 @@ def scenario_single(bench, emulator):
         ("uri GET + POST: no-op", existing, uri_tasks(), None),
     ]
     for path in PATHS:
-        variants += [(f"share ({path}): create", empty, share_task(path=path), "uri GET + POST: create"),
-                     (f"share ({path}): no-op", existing, share_task(path=path), "uri GET + POST: no-op")]
+        variants += [
+            (f"share ({path}): create", empty, share_task(path=path), "uri GET + POST: create"),
+            (f"share ({path}): no-op", existing, share_task(path=path), "uri GET + POST: no-op"),
+        ]
     samples = {variant[0]: [] for variant in variants}
     requests = {}
     for dummy in range(1 if bench.quick else 7):
@@ -318,10 +401,24 @@ def scenario_loops(bench, emulator):
             uri = f"loop {count}: uri {op}"
             bench.measure("loop", uri, emulator, setup, uri_tasks(loop=True), shares)
             for path in PATHS:
-                bench.measure("loop", f"loop {count}: share ({path}) {op} @0ms", emulator, setup,
-                              share_task(loop=True, path=path), shares, baseline=uri)
-            bench.measure("loop", f"one shares task, {count} shares, c=1: {op}", emulator, setup,
-                          bulk_task(concurrency=1), shares, baseline=uri)
+                bench.measure(
+                    "loop",
+                    f"loop {count}: share ({path}) {op} @0ms",
+                    emulator,
+                    setup,
+                    share_task(loop=True, path=path),
+                    shares,
+                    baseline=uri,
+                )
+            bench.measure(
+                "loop",
+                f"one shares task, {count} shares, c=1: {op}",
+                emulator,
+                setup,
+                bulk_task(concurrency=1),
+                shares,
+                baseline=uri,
+            )
     count = sizes[-1]
     shares = {"bench_shares": [spec(n) for n in range(count)]}
 
@@ -330,8 +427,15 @@ def scenario_loops(bench, emulator):
         emulator.configure(latency_ms=50)
 
     for path in PATHS:
-        bench.measure("loop", f"loop {count}: share ({path}) create @50ms", emulator, empty_slow,
-                      share_task(loop=True, path=path), shares, baseline=f"loop {count}: uri create")
+        bench.measure(
+            "loop",
+            f"loop {count}: share ({path}) create @50ms",
+            emulator,
+            empty_slow,
+            share_task(loop=True, path=path),
+            shares,
+            baseline=f"loop {count}: uri create",
+        )
 
 
 def scenario_worker_memory(bench, emulator):
@@ -348,10 +452,15 @@ def scenario_worker_memory(bench, emulator):
     finally:
         bench.on_start = None
     first, last = samples[0] if samples else 0, samples[-1] if samples else 0
-    row = bench._row("worker", f"loop {count}: in-process worker RSS, start -> end", [seconds],
-                     len(emulator.requests_log()))
+    row = bench._row(
+        "worker", f"loop {count}: in-process worker RSS, start -> end", [seconds], len(emulator.requests_log())
+    )
     row.update(rss_start_mib=round(first / 1024.0, 1), rss_end_mib=round(last / 1024.0, 1), rss_samples=len(samples))
-    log("  worker RSS {:.1f} MiB -> {:.1f} MiB ({} samples)".format(row["rss_start_mib"], row["rss_end_mib"], len(samples)))
+    log(
+        "  worker RSS {:.1f} MiB -> {:.1f} MiB ({} samples)".format(
+            row["rss_start_mib"], row["rss_end_mib"], len(samples)
+        )
+    )
 
 
 class WorkerSampler(threading.Thread):
@@ -396,6 +505,7 @@ def scenario_bulk(bench, emulator):
         for latency in (0, 50):
             log(f"shares module: {count} shares @{latency} ms")
             for concurrency in concurrencies:
+
                 def empty(latency=latency):
                     emulator.reset()
                     emulator.configure(latency_ms=latency, rate_limit=CLOUDFLARE_LIMIT)
@@ -410,12 +520,24 @@ def scenario_bulk(bench, emulator):
                     if count == sizes[-1] and latency == 50 and concurrency == 1 and operation == "no-op":
                         continue  # the same cost as create here, and the slowest run of all
                     if count == sizes[0]:
-                        baseline = f"loop {count}: share (module) create @{latency}ms" if operation == "create" else None
+                        baseline = (
+                            f"loop {count}: share (module) create @{latency}ms" if operation == "create" else None
+                        )
                     else:
                         baseline = f"shares {count} {operation} @{latency}ms c=1"
                     reps = 1 if (count == sizes[-1] and latency == 50 and concurrency <= 4) else None
-                    row = bench.measure("bulk", name, emulator, setup, bulk_task(concurrency=concurrency), shares,
-                                        baseline=baseline, reps=reps, concurrency=concurrency, latency_ms=latency)
+                    row = bench.measure(
+                        "bulk",
+                        name,
+                        emulator,
+                        setup,
+                        bulk_task(concurrency=concurrency),
+                        shares,
+                        baseline=baseline,
+                        reps=reps,
+                        concurrency=concurrency,
+                        latency_ms=latency,
+                    )
                     if latency:
                         row["ideal_seconds"] = round(row["requests"] * latency / 1000.0 / concurrency, 3)
                         row["baseline"] = f"ideal: requests x {latency} ms / concurrency"
@@ -433,26 +555,50 @@ def scenario_lookup(bench, emulator):
         seeded = size
         for path in PATHS:
             name = f"share ({path}) no-op by name, {size} shares"
-            bench.measure("lookup", name, emulator, lambda: None, share_task(path=path), target, rss=True,
-                          baseline=name.replace(str(size), str(sizes[0])), account_shares=size, path=path)
-    bench.measure("lookup", f"shares (1 item) no-op, {sizes[-1]} shares", emulator, lambda: None,
-                  bulk_task(), target, rss=True, account_shares=sizes[-1], path="in-process",
-                  baseline=f"share (in-process) no-op by name, {sizes[-1]} shares")
+            bench.measure(
+                "lookup",
+                name,
+                emulator,
+                lambda: None,
+                share_task(path=path),
+                target,
+                rss=True,
+                baseline=name.replace(str(size), str(sizes[0])),
+                account_shares=size,
+                path=path,
+            )
+    bench.measure(
+        "lookup",
+        f"shares (1 item) no-op, {sizes[-1]} shares",
+        emulator,
+        lambda: None,
+        bulk_task(),
+        target,
+        rss=True,
+        account_shares=sizes[-1],
+        path="in-process",
+        baseline=f"share (in-process) no-op by name, {sizes[-1]} shares",
+    )
 
 
 def seeding(emulator, shares):
     """A setup function: reset the emulator, then seed these shares."""
+
     def setup():
         emulator.reset()
         emulator.seed(shares)
+
     return setup
 
 
 def scenario_recipients(bench, emulator):
     for count in (1, 500):
         accounts = [f"{0xACC00000 + n:032x}" for n in range(count)]
-        share = {"name": "many-recipients", "recipients": [{"account_id": a} for a in accounts],
-                 "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{7:032x}"}]}
+        share = {
+            "name": "many-recipients",
+            "recipients": [{"account_id": a} for a in accounts],
+            "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{7:032x}"}],
+        }
         changed = dict(share, recipients=share["recipients"][:-1] + [{"account_id": f"{0xBEEF:032x}"}])
         log(f"one share with {count} recipient(s)")
 
@@ -462,12 +608,33 @@ def scenario_recipients(bench, emulator):
         existing = seeding(emulator, [share])
 
         first = f"{count} recipient(s): create"
-        bench.measure("recipients", first, emulator, empty, share_task(), {"bench_shares": [share]},
-                      baseline=None if count == 1 else "1 recipient(s): create")
-        bench.measure("recipients", f"{count} recipient(s): no-op", emulator, existing, share_task(),
-                      {"bench_shares": [share]}, baseline=None if count == 1 else "1 recipient(s): no-op")
-        bench.measure("recipients", f"{count} recipient(s): replace one", emulator, existing, share_task(),
-                      {"bench_shares": [changed]}, baseline=None if count == 1 else "1 recipient(s): replace one")
+        bench.measure(
+            "recipients",
+            first,
+            emulator,
+            empty,
+            share_task(),
+            {"bench_shares": [share]},
+            baseline=None if count == 1 else "1 recipient(s): create",
+        )
+        bench.measure(
+            "recipients",
+            f"{count} recipient(s): no-op",
+            emulator,
+            existing,
+            share_task(),
+            {"bench_shares": [share]},
+            baseline=None if count == 1 else "1 recipient(s): no-op",
+        )
+        bench.measure(
+            "recipients",
+            f"{count} recipient(s): replace one",
+            emulator,
+            existing,
+            share_task(),
+            {"bench_shares": [changed]},
+            baseline=None if count == 1 else "1 recipient(s): replace one",
+        )
 
 
 def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
@@ -512,11 +679,15 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
         def open_url_path():
             return client_run(open_url_transport, count // 4)
 
-        variants = [("https: raw http.client, one reused connection", raw, None),
-                    ("https: shares path (client + budget + keep-alive)", bulk_path,
-                     "https: raw http.client, one reused connection"),
-                    ("https: share path (client + open_url)", open_url_path,
-                     "https: raw http.client, one reused connection")]
+        variants = [
+            ("https: raw http.client, one reused connection", raw, None),
+            (
+                "https: shares path (client + budget + keep-alive)",
+                bulk_path,
+                "https: raw http.client, one reused connection",
+            ),
+            ("https: share path (client + open_url)", open_url_path, "https: raw http.client, one reused connection"),
+        ]
         for name, function, baseline in variants:
             samples = []
             for dummy in range(bench.reps):
@@ -526,8 +697,16 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
                 sent = function()
                 samples.append((time.perf_counter() - started) / sent * 1000.0)
                 connections = proxy.connections - before
-            row = bench._row("https", name, samples, len(tls_emulator.requests_log()), baseline, marginal=False,
-                             per_request_ms=round(statistics.median(samples), 2), connections=connections)
+            row = bench._row(
+                "https",
+                name,
+                samples,
+                len(tls_emulator.requests_log()),
+                baseline,
+                marginal=False,
+                per_request_ms=round(statistics.median(samples), 2),
+                connections=connections,
+            )
             row["unit"] = "ms per request"
             log("  {:<58} {:7.2f} ms/request  connections {}".format(name, row["per_request_ms"], connections))
 
@@ -540,13 +719,20 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
             seed(tls_emulator, count)
 
         for keep_alive in (False, True):
-            bench.measure("https", f"https: shares {count} no-op c=4 keep_alive={keep_alive}", tls_emulator,
-                          existing, bulk_task(concurrency=4, keep_alive=keep_alive, ca_path=ca_file), shares,
-                          base_url=base,
-                          baseline=None if not keep_alive else f"https: shares {count} no-op c=4 keep_alive=False")
+            bench.measure(
+                "https",
+                f"https: shares {count} no-op c=4 keep_alive={keep_alive}",
+                tls_emulator,
+                existing,
+                bulk_task(concurrency=4, keep_alive=keep_alive, ca_path=ca_file),
+                shares,
+                base_url=base,
+                baseline=None if not keep_alive else f"https: shares {count} no-op c=4 keep_alive=False",
+            )
 
 
 # --- report ---------------------------------------------------------------------------------------------------
+
 
 def goals(bench):
     """The issue's goals, checked against this run's figures."""
@@ -558,52 +744,101 @@ def goals(bench):
     for op, target in (("create", 0.35), ("no-op", 0.5)):
         row = bench.find(f"share (in-process): {op}")
         if row and "ratio" in row:
-            add(f"one share task ({op}), in process, vs the uri recipe, marginal time", "{:.2f}x".format(row["ratio"]),
-                f"<= {target}x", row["ratio"] <= target)
+            add(
+                f"one share task ({op}), in process, vs the uri recipe, marginal time",
+                "{:.2f}x".format(row["ratio"]),
+                f"<= {target}x",
+                row["ratio"] <= target,
+            )
     loops = [r for r in bench.rows if r["group"] == "loop" and " create @0ms" in r["scenario"]]
     largest = max((int(r["scenario"].split()[1].rstrip(":")) for r in loops), default=None)
-    inproc, module = bench.find(f"loop {largest}: share (in-process) no-op @0ms"), bench.find(
-        f"loop {largest}: share (module) no-op @0ms")
+    inproc, module = (
+        bench.find(f"loop {largest}: share (in-process) no-op @0ms"),
+        bench.find(f"loop {largest}: share (module) no-op @0ms"),
+    )
     bulk_noop = bench.find(f"one shares task, {largest} shares, c=1: no-op")
     if inproc and module and bulk_noop:
-        add(f"loop of {largest} share no-ops: in process vs the module path (marginal time)",
-            "{:.1f}x faster".format(module["marginal"] / inproc["marginal"]), ">= 15x", module["marginal"] >= 15 * inproc["marginal"])
-        add(f"loop of {largest} share no-ops in process vs one shares task, c=1 (marginal time)",
-            "{:.2f}x".format(inproc["marginal"] / bulk_noop["marginal"]), "<= 2x", inproc["marginal"] <= 2 * bulk_noop["marginal"])
-    pairs = [(row, bench.find(row["scenario"].replace("(in-process)", "(module)")))
-             for row in bench.rows if "(in-process)" in row["scenario"]]
-    slower = [row["scenario"] for row, other in pairs if other and row.get("marginal", row["median"]) > other.get(
-        "marginal", other["median"])]
+        add(
+            f"loop of {largest} share no-ops: in process vs the module path (marginal time)",
+            "{:.1f}x faster".format(module["marginal"] / inproc["marginal"]),
+            ">= 15x",
+            module["marginal"] >= 15 * inproc["marginal"],
+        )
+        add(
+            f"loop of {largest} share no-ops in process vs one shares task, c=1 (marginal time)",
+            "{:.2f}x".format(inproc["marginal"] / bulk_noop["marginal"]),
+            "<= 2x",
+            inproc["marginal"] <= 2 * bulk_noop["marginal"],
+        )
+    pairs = [
+        (row, bench.find(row["scenario"].replace("(in-process)", "(module)")))
+        for row in bench.rows
+        if "(in-process)" in row["scenario"]
+    ]
+    slower = [
+        row["scenario"]
+        for row, other in pairs
+        if other and row.get("marginal", row["median"]) > other.get("marginal", other["median"])
+    ]
     if pairs:
-        add("no in-process row slower than its module-path row (same run)", "{} of {} slower{}".format(
-            len(slower), len(pairs), ": " + ", ".join(slower) if slower else ""), "0", not slower)
+        add(
+            "no in-process row slower than its module-path row (same run)",
+            "{} of {} slower{}".format(len(slower), len(pairs), ": " + ", ".join(slower) if slower else ""),
+            "0",
+            not slower,
+        )
     worker = next((r for r in bench.rows if r["group"] == "worker"), None)
     if worker:
         growth = worker["rss_end_mib"] - worker["rss_start_mib"]
-        add("{}".format(worker["scenario"]), "{:.1f} -> {:.1f} MiB (+{:.1f})".format(worker["rss_start_mib"], worker["rss_end_mib"], growth),
-            "<= +50 MiB", worker["rss_samples"] > 1 and growth <= 50)
+        add(
+            "{}".format(worker["scenario"]),
+            "{:.1f} -> {:.1f} MiB (+{:.1f})".format(worker["rss_start_mib"], worker["rss_end_mib"], growth),
+            "<= +50 MiB",
+            worker["rss_samples"] > 1 and growth <= 50,
+        )
     for latency in (0, 50):
         loop = bench.find(f"loop {largest}: share (module) create @{latency}ms")
         bulk = [r for r in bench.rows if r["scenario"].startswith(f"shares {largest} create @{latency}ms")]
         if loop and bulk:
             best = min(bulk, key=lambda r: r["marginal"])
             speedup = loop["marginal"] / best["marginal"]
-            add(f"{largest} shares @{latency} ms: one shares task vs a loop of share tasks (marginal time)",
-                "{:.1f}x faster (c={})".format(speedup, best["concurrency"]), ">= 20x", speedup >= 20)
-    big = [r for r in bench.rows if r["group"] == "bulk" and r.get("ideal_seconds") and r["scenario"].startswith("shares 1000")]
+            add(
+                f"{largest} shares @{latency} ms: one shares task vs a loop of share tasks (marginal time)",
+                "{:.1f}x faster (c={})".format(speedup, best["concurrency"]),
+                ">= 20x",
+                speedup >= 20,
+            )
+    big = [
+        r
+        for r in bench.rows
+        if r["group"] == "bulk" and r.get("ideal_seconds") and r["scenario"].startswith("shares 1000")
+    ]
     for row in big:
-        add("{}: in-module time / (requests x 50 ms / concurrency), no 429".format(row["scenario"]),
-            "{:.2f}x, {} x 429 (marginal: {:.2f}x)".format(row["ratio"], row["rate_limited"], row["marginal"] / row["ideal_seconds"]),
-            "<= 1.3x, 0 x 429", row["ratio"] <= 1.3 and row["rate_limited"] == 0)
+        add(
+            "{}: in-module time / (requests x 50 ms / concurrency), no 429".format(row["scenario"]),
+            "{:.2f}x, {} x 429 (marginal: {:.2f}x)".format(
+                row["ratio"], row["rate_limited"], row["marginal"] / row["ideal_seconds"]
+            ),
+            "<= 1.3x, 0 x 429",
+            row["ratio"] <= 1.3 and row["rate_limited"] == 0,
+        )
     bulk_https = bench.find("https: shares path (client + budget + keep-alive)")
     if bulk_https and "ratio" in bulk_https:
-        add("HTTPS, 20 ms per new connection: shares path per request vs reused raw http.client",
-            "{:.2f}x ({:.2f} ms)".format(bulk_https["ratio"], bulk_https["per_request_ms"]), "<= 2x", bulk_https["ratio"] <= 2)
+        add(
+            "HTTPS, 20 ms per new connection: shares path per request vs reused raw http.client",
+            "{:.2f}x ({:.2f} ms)".format(bulk_https["ratio"], bulk_https["per_request_ms"]),
+            "<= 2x",
+            bulk_https["ratio"] <= 2,
+        )
     memory = [r for r in bench.rows if r["group"] == "lookup" and r.get("account_shares") == 10000]
     for row in memory:
         where = "module process" if row["path"] == "module" else "worker (ansible-core included)"
-        add("{}: peak memory of the {}".format(row["scenario"], where), "{:.1f} MiB".format(row["peak_rss_mib"]), "< 100 MB",
-            row["peak_rss_mib"] * 1.048576 < 100)
+        add(
+            "{}: peak memory of the {}".format(row["scenario"], where),
+            "{:.1f} MiB".format(row["peak_rss_mib"]),
+            "< 100 MB",
+            row["peak_rss_mib"] * 1.048576 < 100,
+        )
     return found
 
 
@@ -631,13 +866,24 @@ def print_table(bench, goal_list):
             extra.append("{} x 429".format(row["rate_limited"]))
         if row.get("baseline") and "ratio" in row:
             extra.append("vs {}".format(row["baseline"]))
-        print("{:<58} {:4d} {:8.3f} {:8.3f} {:8.3f} {:>8} {:8d} {:>7}  {}".format(
-            row["scenario"][:58], row["runs"], row["median"], row["min"], row["max"],
-            "{:.3f}".format(row["marginal"]) if "marginal" in row else "-", row["requests"],
-            "{:.3f}".format(row["ratio"]) if "ratio" in row else "-", "; ".join(extra)))
+        print(
+            "{:<58} {:4d} {:8.3f} {:8.3f} {:8.3f} {:>8} {:8d} {:>7}  {}".format(
+                row["scenario"][:58],
+                row["runs"],
+                row["median"],
+                row["min"],
+                row["max"],
+                "{:.3f}".format(row["marginal"]) if "marginal" in row else "-",
+                row["requests"],
+                "{:.3f}".format(row["ratio"]) if "ratio" in row else "-",
+                "; ".join(extra),
+            )
+        )
     print()
-    print("Times in seconds (https per-request rows: the time columns are ms per request). marginal = median - "
-          "empty playbook median; ratio = marginal (or per-request, or in-module vs ideal) / baseline, same run.")
+    print(
+        "Times in seconds (https per-request rows: the time columns are ms per request). marginal = median - "
+        "empty playbook median; ratio = marginal (or per-request, or in-module vs ideal) / baseline, same run."
+    )
     print()
     for goal in goal_list:
         status = "met" if goal["met"] else "NOT MET"
@@ -647,8 +893,9 @@ def print_table(bench, goal_list):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each (a smoke test of the bench)")
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="groups to run: single loop worker bulk lookup recipients https")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="groups to run: single loop worker bulk lookup recipients https"
+    )
     parser.add_argument("--reps", type=int, default=3, help="runs per fast scenario (slow ones run fewer)")
     parser.add_argument("--json", default=str(ROOT / ".build" / "bench" / "results.json"))
     args = parser.parse_args(argv)
@@ -666,9 +913,14 @@ def main(argv=None):
         selected = set(args.only or ("single", "loop", "worker", "bulk", "lookup", "recipients", "https"))
         with Emulator() as emulator:
             scenario_baseline(bench, emulator)
-            for name, function in (("single", scenario_single), ("loop", scenario_loops),
-                                   ("worker", scenario_worker_memory), ("bulk", scenario_bulk),
-                                   ("lookup", scenario_lookup), ("recipients", scenario_recipients)):
+            for name, function in (
+                ("single", scenario_single),
+                ("loop", scenario_loops),
+                ("worker", scenario_worker_memory),
+                ("bulk", scenario_bulk),
+                ("lookup", scenario_lookup),
+                ("recipients", scenario_recipients),
+            ):
                 if name in selected:
                     function(bench, emulator)
         if "https" in selected:
@@ -678,9 +930,14 @@ def main(argv=None):
         bench.resolve_ratios()
         goal_list = goals(bench)
         print_table(bench, goal_list)
-    report = {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": round(time.monotonic() - started, 1),
-              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-              "quick": args.quick, "rows": bench.rows, "goals": goal_list}
+    report = {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "quick": args.quick,
+        "rows": bench.rows,
+        "goals": goal_list,
+    }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {args.json} ({time.monotonic() - started:.0f} s)")

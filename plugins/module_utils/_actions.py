@@ -103,20 +103,24 @@ def _find_by_id(items, item_id):
 
 def _changing(key, predicted):
     """apply() for a call that adds or changes one item of ``state[key]``; ``predicted(items, fields)`` is that item."""
+
     def apply(state, fields, owner_account_id, answer):
         state = copy.deepcopy(state)
         items = state.get(key) or []
         state[key] = _replace_by_id(items, answer or predicted(items, fields))
         return state
+
     return apply
 
 
 def _updating_share(predicted):
     """apply() for a call on the share itself; ``predicted(fields)`` are the fields it changes."""
+
     def apply(state, fields, owner_account_id, answer):
         state = copy.deepcopy(state)
         state.update({k: v for k, v in (answer or predicted(fields)).items() if k not in SHARE_FIELDS_ONLY})
         return state
+
     return apply
 
 
@@ -139,15 +143,17 @@ def _replacing_exclusions(state, fields, owner_account_id, answer):
     """The PUT of the excluded recipients answers 204: the list becomes the given accounts (known ones keep their id)."""
     state = copy.deepcopy(state)
     known = {item["account_id"]: item for item in state.get("excluded_recipients") or ()}
-    state["excluded_recipients"] = [known.get(account) or {"id": None, "account_id": account}
-                                    for account in fields["account_ids"]]
+    state["excluded_recipients"] = [
+        known.get(account) or {"id": None, "account_id": account} for account in fields["account_ids"]
+    ]
     return state
 
 
 def _lifting_exclusion(state, fields, owner_account_id, answer):
     state = copy.deepcopy(state)
-    state["excluded_recipients"] = [item for item in state.get("excluded_recipients") or ()
-                                    if item.get("id") != fields["excluded_recipient_id"]]
+    state["excluded_recipients"] = [
+        item for item in state.get("excluded_recipients") or () if item.get("id") != fields["excluded_recipient_id"]
+    ]
     return state
 
 
@@ -171,7 +177,9 @@ def _creating(state, fields, owner_account_id, answer):
         "resources": [dict(r, id=None, status=ACTIVE_RESOURCE_STATUS) for r in body["resources"]],
     }
     if not organization:
-        predicted["recipients"] = [recipient_record(r["recipient_account_id"], "associating") for r in body["recipients"]]
+        predicted["recipients"] = [
+            recipient_record(r["recipient_account_id"], "associating") for r in body["recipients"]
+        ]
     if answer is None:
         return predicted
     created = dict(answer)
@@ -193,6 +201,7 @@ def _share_path(share_id, fields):
 def _part_path(part, id_field=None):
     def path(share_id, fields):
         return (share_id, part) if id_field is None else (share_id, part, fields[id_field])
+
     return path
 
 
@@ -202,57 +211,98 @@ def _resource_label(fields):
 
 ACTION_KINDS = {
     "create_share": ActionKind(
-        method="POST", path=lambda share_id, fields: (), body=lambda fields: fields["body"],
-        describe=lambda fields: "create share {!r}".format(fields["body"]["name"]), apply=_creating),
+        method="POST",
+        path=lambda share_id, fields: (),
+        body=lambda fields: fields["body"],
+        describe=lambda fields: "create share {!r}".format(fields["body"]["name"]),
+        apply=_creating,
+    ),
     "rename_share": ActionKind(
-        method="PUT", path=_share_path, body=lambda fields: {"name": fields["name"]},
+        method="PUT",
+        path=_share_path,
+        body=lambda fields: {"name": fields["name"]},
         describe=lambda fields: "rename share to {!r}".format(fields["name"]),
-        apply=_updating_share(lambda fields: {"name": fields["name"]})),
+        apply=_updating_share(lambda fields: {"name": fields["name"]}),
+    ),
     "delete_share": ActionKind(
-        method="DELETE", path=_share_path, describe=lambda fields: "delete share",
-        apply=_updating_share(lambda fields: {"status": "deleting"})),
+        method="DELETE",
+        path=_share_path,
+        describe=lambda fields: "delete share",
+        apply=_updating_share(lambda fields: {"status": "deleting"}),
+    ),
     "replace_recipients": ActionKind(
-        method="PUT", path=_part_path("recipients"),
+        method="PUT",
+        path=_part_path("recipients"),
         body=lambda fields: [{"recipient_account_id": account} for account in fields["account_ids"]],
         describe=lambda fields: "set recipient accounts to {}".format(", ".join(fields["account_ids"])),
-        apply=_replacing_recipients),
+        apply=_replacing_recipients,
+    ),
     "add_recipient": ActionKind(
-        method="POST", path=_part_path("recipients"), body=lambda fields: {"recipient_account_id": fields["account_id"]},
+        method="POST",
+        path=_part_path("recipients"),
+        body=lambda fields: {"recipient_account_id": fields["account_id"]},
         describe=lambda fields: "add recipient account {}".format(fields["account_id"]),
-        apply=_changing("recipients", lambda items, fields: recipient_record(fields["account_id"], "associating"))),
+        apply=_changing("recipients", lambda items, fields: recipient_record(fields["account_id"], "associating")),
+    ),
     "remove_recipient": ActionKind(
-        method="DELETE", path=_part_path("recipients", "recipient_id"),
+        method="DELETE",
+        path=_part_path("recipients", "recipient_id"),
         describe=lambda fields: "remove recipient account {}".format(fields["account_id"]),
-        apply=_changing("recipients", lambda items, fields: dict(
-            _find_by_id(items, fields["recipient_id"]), association_status="disassociating"))),
+        apply=_changing(
+            "recipients",
+            lambda items, fields: dict(_find_by_id(items, fields["recipient_id"]), association_status="disassociating"),
+        ),
+    ),
     "add_resource": ActionKind(
-        method="POST", path=_part_path("resources"),
+        method="POST",
+        path=_part_path("resources"),
         body=lambda fields: dict(key_to_resource(fields["key"]), meta=fields["meta"]),
         describe=lambda fields: f"add resource {_resource_label(fields)}",
-        apply=_changing("resources", lambda items, fields: dict(
-            key_to_resource(fields["key"]), id=None, meta=fields["meta"], status=ACTIVE_RESOURCE_STATUS))),
+        apply=_changing(
+            "resources",
+            lambda items, fields: dict(
+                key_to_resource(fields["key"]), id=None, meta=fields["meta"], status=ACTIVE_RESOURCE_STATUS
+            ),
+        ),
+    ),
     "update_resource": ActionKind(
-        method="PUT", path=_part_path("resources", "share_resource_id"), body=lambda fields: {"meta": fields["meta"]},
+        method="PUT",
+        path=_part_path("resources", "share_resource_id"),
+        body=lambda fields: {"meta": fields["meta"]},
         describe=lambda fields: f"update meta of resource {_resource_label(fields)}",
-        apply=_changing("resources", lambda items, fields: dict(
-            _find_by_id(items, fields["share_resource_id"]), meta=fields["meta"]))),
+        apply=_changing(
+            "resources",
+            lambda items, fields: dict(_find_by_id(items, fields["share_resource_id"]), meta=fields["meta"]),
+        ),
+    ),
     "remove_resource": ActionKind(
-        method="DELETE", path=_part_path("resources", "share_resource_id"),
+        method="DELETE",
+        path=_part_path("resources", "share_resource_id"),
         describe=lambda fields: f"remove resource {_resource_label(fields)}",
-        apply=_changing("resources", lambda items, fields: dict(
-            _find_by_id(items, fields["share_resource_id"]), status="deleting"))),
+        apply=_changing(
+            "resources", lambda items, fields: dict(_find_by_id(items, fields["share_resource_id"]), status="deleting")
+        ),
+    ),
     # Excluded recipients of an organization share: the body names the account as account_id (not
     # recipient_account_id), and a PUT of the whole list answers 204 (tests/emulator/CONTRACT.md).
     "add_excluded_recipient": ActionKind(
-        method="POST", path=_part_path("excluded-recipients"), body=lambda fields: {"account_id": fields["account_id"]},
+        method="POST",
+        path=_part_path("excluded-recipients"),
+        body=lambda fields: {"account_id": fields["account_id"]},
         describe=lambda fields: "exclude account {}".format(fields["account_id"]),
-        apply=_changing("excluded_recipients", lambda items, fields: {"id": None, "account_id": fields["account_id"]})),
+        apply=_changing("excluded_recipients", lambda items, fields: {"id": None, "account_id": fields["account_id"]}),
+    ),
     "remove_excluded_recipient": ActionKind(
-        method="DELETE", path=_part_path("excluded-recipients", "excluded_recipient_id"),
-        describe=lambda fields: "stop excluding account {}".format(fields["account_id"]), apply=_lifting_exclusion),
+        method="DELETE",
+        path=_part_path("excluded-recipients", "excluded_recipient_id"),
+        describe=lambda fields: "stop excluding account {}".format(fields["account_id"]),
+        apply=_lifting_exclusion,
+    ),
     "replace_excluded_recipients": ActionKind(
-        method="PUT", path=_part_path("excluded-recipients"),
+        method="PUT",
+        path=_part_path("excluded-recipients"),
         body=lambda fields: [{"account_id": account} for account in fields["account_ids"]],
         describe=lambda fields: "set excluded accounts to {}".format(", ".join(fields["account_ids"]) or "none"),
-        apply=_replacing_exclusions),
+        apply=_replacing_exclusions,
+    ),
 }

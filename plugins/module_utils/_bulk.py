@@ -52,8 +52,9 @@ class RequestBudget:
     total time threads spent blocked.
     """
 
-    def __init__(self, requests=DEFAULT_BUDGET_REQUESTS, window=DEFAULT_BUDGET_WINDOW,
-                 clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self, requests=DEFAULT_BUDGET_REQUESTS, window=DEFAULT_BUDGET_WINDOW, clock=time.monotonic, sleep=time.sleep
+    ):
         self.requests = requests
         self.window = window
         self._clock = clock
@@ -139,8 +140,10 @@ def validated_item(index, raw):
         return {}, f"{prefix} must be a mapping of the share module's options, got {type(raw).__name__}"
     result = ITEM_VALIDATOR.validate(raw)
     if result.error_messages:
-        messages = [("unsupported option %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
-                    for error in result.errors.errors]
+        messages = [
+            ("unsupported option %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
+            for error in result.errors.errors
+        ]
         return raw, "{}: {}".format(prefix, "; ".join(messages))
     return result.validated_parameters, None
 
@@ -194,17 +197,23 @@ def _same_share_clashes(listing, items):
         if item.request.share_id:
             by_id.setdefault(item.request.share_id, []).append(item)
         elif item.request.name is not None:
-            matches = [share["id"] for share in listing if share.get("name") == item.request.name and is_active_sent(share)]
+            matches = [
+                share["id"] for share in listing if share.get("name") == item.request.name and is_active_sent(share)
+            ]
             if len(matches) == 1:
                 by_id.setdefault(matches[0], []).append(item)
     clashes = {}
     for share_id, addressing in by_id.items():
         if len(addressing) > 1:
-            names = " and ".join("shares[{}] ({})".format(item.index, "by share_id" if item.request.share_id else "by name")
-                                 for item in addressing)
+            names = " and ".join(
+                "shares[{}] ({})".format(item.index, "by share_id" if item.request.share_id else "by name")
+                for item in addressing
+            )
             for item in addressing:
-                clashes[item.index] = (f"{names} address the same share {share_id}; they would undo each other on every run. "
-                                       "Merge them into one item.")
+                clashes[item.index] = (
+                    f"{names} address the same share {share_id}; they would undo each other on every run. "
+                    "Merge them into one item."
+                )
     return clashes
 
 
@@ -221,9 +230,12 @@ def prune_plan(listing, items):
     """
     invalid = [item for item in items if item.error is not None]
     if invalid:
-        return [], ["prune deleted nothing: {} item(s) are invalid ({}), and a share an invalid item means could be "
-                    "one prune would delete; fix them and re-run"
-                    .format(len(invalid), ", ".join(f"shares[{item.index}]" for item in invalid))]
+        return [], [
+            "prune deleted nothing: {} item(s) are invalid ({}), and a share an invalid item means could be "
+            "one prune would delete; fix them and re-run".format(
+                len(invalid), ", ".join(f"shares[{item.index}]" for item in invalid)
+            )
+        ]
     names = {item.params.get("name") for item in items} - {None}
     ids = {item.params.get("share_id") for item in items} - {None}
     near = {_near(name): name for name in names}
@@ -232,8 +244,11 @@ def prune_plan(listing, items):
         if not is_active_sent(share) or share.get("name") in names or share.get("id") in ids:
             continue
         if _near(share.get("name")) in near:
-            notes.append("prune kept share {!r} ({}): its name differs from the item name {!r} only in case or spacing"
-                         .format(share.get("name"), share.get("id"), near[_near(share.get("name"))]))
+            notes.append(
+                "prune kept share {!r} ({}): its name differs from the item name {!r} only in case or spacing".format(
+                    share.get("name"), share.get("id"), near[_near(share.get("name"))]
+                )
+            )
             continue
         targets.append(share)
     return targets, notes
@@ -247,8 +262,13 @@ def _change(actions):
 
 def _outcome(item_fields, result=None, actions=(), error=None):
     outcome = dict(item_fields)
-    outcome.update(changed=False, failed=False, actions=[action.describe() for action in actions], share={},
-                   change=_change(actions))
+    outcome.update(
+        changed=False,
+        failed=False,
+        actions=[action.describe() for action in actions],
+        share={},
+        change=_change(actions),
+    )
     if result is not None:
         outcome.update(changed=result["changed"], share=result["share"], diff=result["diff"])
     if error is not None:
@@ -269,8 +289,13 @@ def _run_one(api, request, listing, fields, reads):
 
 
 def _item_fields(item):
-    return {"index": item.index, "name": item.params.get("name"), "share_id": item.params.get("share_id"),
-            "state": item.params.get("state"), "pruned": False}
+    return {
+        "index": item.index,
+        "name": item.params.get("name"),
+        "share_id": item.params.get("share_id"),
+        "state": item.params.get("state"),
+        "pruned": False,
+    }
 
 
 def prune_refusal(targets, items, max_prune):
@@ -278,17 +303,30 @@ def prune_refusal(targets, items, max_prune):
     listed = ", ".join("{!r} ({})".format(share.get("name"), share["id"]) for share in targets[:10])
     listed += ", ..." if len(targets) > 10 else ""
     if not items and targets and max_prune != 0:
-        return (f"prune with an empty list of shares would delete all {len(targets)} sent shares of the account: {listed}. An empty list "
-                "is more often an accident (an empty or missing variable file) than a wish; to delete them all, set "
-                "max_prune to 0 (no limit). Nothing was changed.")
+        return (
+            f"prune with an empty list of shares would delete all {len(targets)} sent shares of the account: {listed}. An empty list "
+            "is more often an accident (an empty or missing variable file) than a wish; to delete them all, set "
+            "max_prune to 0 (no limit). Nothing was changed."
+        )
     if max_prune and len(targets) > max_prune:
-        return (f"prune would delete {len(targets)} shares, more than max_prune={max_prune:d}: {listed}. Check that the list of shares is complete "
-                "(a truncated variable file?); to allow it, raise max_prune (0: no limit). Nothing was changed.")
+        return (
+            f"prune would delete {len(targets)} shares, more than max_prune={max_prune:d}: {listed}. Check that the list of shares is complete "
+            "(a truncated variable file?); to allow it, raise max_prune (0: no limit). Nothing was changed."
+        )
     return None
 
 
-def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check_mode=False, diff=False,
-                 include_recipients=False, max_prune=DEFAULT_MAX_PRUNE, stop=None):
+def converge_all(
+    api,
+    items,
+    concurrency=DEFAULT_CONCURRENCY,
+    prune=False,
+    check_mode=False,
+    diff=False,
+    include_recipients=False,
+    max_prune=DEFAULT_MAX_PRUNE,
+    stop=None,
+):
     """Converge every item (and prune) with ``concurrency`` workers; return (per-share outcomes, notes).
 
     Items first (in the given order), then the pruned shares. The one listing is read
@@ -313,15 +351,30 @@ def converge_all(api, items, concurrency=DEFAULT_CONCURRENCY, prune=False, check
             raise InputError(refusal)
         for share in targets:
             request = ShareRequest(name=None, share_id=share["id"], present=False, check_mode=check_mode, diff=diff)
-            jobs.append((request, {"index": None, "name": share.get("name"), "share_id": share["id"],
-                                   "state": "absent", "pruned": True}, None))
+            jobs.append(
+                (
+                    request,
+                    {
+                        "index": None,
+                        "name": share.get("name"),
+                        "share_id": share["id"],
+                        "state": "absent",
+                        "pruned": True,
+                    },
+                    None,
+                )
+            )
     reads = Reads.FULL if include_recipients else Reads.PLANNING
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs) or 1))) as pool:
-        futures = [pool.submit(_run_one, api, request, listing, fields, reads) if error is None else None
-                   for request, fields, error in jobs]
+        futures = [
+            pool.submit(_run_one, api, request, listing, fields, reads) if error is None else None
+            for request, fields, error in jobs
+        ]
         try:
-            outcomes = [_outcome(fields, error=InputError(error)) if future is None else future.result()
-                        for future, (_request, fields, error) in zip(futures, jobs)]
+            outcomes = [
+                _outcome(fields, error=InputError(error)) if future is None else future.result()
+                for future, (_request, fields, error) in zip(futures, jobs)
+            ]
         except BaseException:
             if stop is not None:
                 stop("the task was interrupted")
@@ -363,13 +416,19 @@ def drift_summary(outcomes):
 def summary(outcomes, diff, notes=()):
     """The module result: changed, results, the drift summary, and in diff mode one diff per changed share;
     failed with a msg."""
-    result = {"changed": any(outcome["changed"] for outcome in outcomes), "results": outcomes,
-              "summary": drift_summary(outcomes)}
+    result = {
+        "changed": any(outcome["changed"] for outcome in outcomes),
+        "results": outcomes,
+        "summary": drift_summary(outcomes),
+    }
     if notes:
         result["warnings"] = list(notes)
     if diff:
-        result["diff"] = [dict(outcome["diff"], before_header=outcome_label(outcome), after_header=outcome_label(outcome))
-                          for outcome in outcomes if outcome["changed"] and "diff" in outcome]
+        result["diff"] = [
+            dict(outcome["diff"], before_header=outcome_label(outcome), after_header=outcome_label(outcome))
+            for outcome in outcomes
+            if outcome["changed"] and "diff" in outcome
+        ]
     else:
         for outcome in outcomes:
             outcome.pop("diff", None)
@@ -377,7 +436,10 @@ def summary(outcomes, diff, notes=()):
     if failed:
         result["failed"] = True
         result["msg"] = "{} of {} shares failed (the others were converged; fix the causes and re-run): {}".format(
-            len(failed), len(outcomes), "; ".join("{}: {}".format(outcome_label(outcome), outcome["msg"]) for outcome in failed))
+            len(failed),
+            len(outcomes),
+            "; ".join("{}: {}".format(outcome_label(outcome), outcome["msg"]) for outcome in failed),
+        )
         result["msg"] += "".join(". " + note for note in notes if note.startswith("prune deleted nothing"))
         result["failed_shares"] = [outcome_label(outcome) for outcome in failed]
     return result
@@ -391,7 +453,9 @@ def check_bulk_options(params):
     if params["max_prune"] < 0:
         raise InputError("max_prune must be 0 (no limit) or more, got {}".format(params["max_prune"]))
     if params["request_budget_window"] <= 0:
-        raise InputError("request_budget_window must be a positive number of seconds, got {}".format(params["request_budget_window"]))
+        raise InputError(
+            "request_budget_window must be a positive number of seconds, got {}".format(params["request_budget_window"])
+        )
 
 
 def run_bulk(params, connection, guard, check_mode, diff):
@@ -405,10 +469,17 @@ def run_bulk(params, connection, guard, check_mode, diff):
     started = time.monotonic()
     try:
         api = ShareApi(connection.client(guard=guard, transport=transport), account_id)
-        outcomes, notes = converge_all(api, items, concurrency=params["concurrency"], prune=params["prune"],
-                                       max_prune=params["max_prune"], stop=guard.stop,
-                                       check_mode=check_mode, diff=diff,
-                                       include_recipients=params["include_recipients"])
+        outcomes, notes = converge_all(
+            api,
+            items,
+            concurrency=params["concurrency"],
+            prune=params["prune"],
+            max_prune=params["max_prune"],
+            stop=guard.stop,
+            check_mode=check_mode,
+            diff=diff,
+            include_recipients=params["include_recipients"],
+        )
     finally:
         if connections is not None:
             connections.close()

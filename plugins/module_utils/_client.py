@@ -54,11 +54,19 @@ class TransportError(Exception):
         self.retryable = retryable
 
 
-TLS_HINT = ("Set ca_path to the CA certificate that signed the API's certificate "
-            "(or, unsafe and for tests only, validate_certs: false).")
+TLS_HINT = (
+    "Set ca_path to the CA certificate that signed the API's certificate "
+    "(or, unsafe and for tests only, validate_certs: false)."
+)
 # OpenSSL's words for "the other side answered, but not with TLS" (plain HTTP on an https:// URL).
-NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "packet length too long",
-                   "unknown protocol", "http request")
+NOT_TLS_REASONS = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "record layer failure",
+    "packet length too long",
+    "unknown protocol",
+    "http request",
+)
 
 
 def endpoint(url, proxies=None, bypass=None):
@@ -79,15 +87,22 @@ def tls_error(error, where):
     if any(reason in str(error) for reason in NOT_TLS_REASONS):
         return TransportError(
             f"{where} does not speak TLS (the answer to the TLS handshake was not TLS): base_url says https://, "
-            f"the server may be plain http:// ({error})", sent=False, retryable=False)
-    return TransportError(f"TLS certificate verification of {where} failed: {error}. {TLS_HINT}",
-                          sent=False, retryable=False)
+            f"the server may be plain http:// ({error})",
+            sent=False,
+            retryable=False,
+        )
+    return TransportError(
+        f"TLS certificate verification of {where} failed: {error}. {TLS_HINT}", sent=False, retryable=False
+    )
 
 
 def unsendable(where):
     return TransportError(
         f"the request to {where} could not be sent: a header value or the URL holds a character HTTP does not allow "
-        "(the value is not shown, it may be a credential)", sent=False, retryable=False)
+        "(the value is not shown, it may be a credential)",
+        sent=False,
+        retryable=False,
+    )
 
 
 class RawResponse:
@@ -107,16 +122,24 @@ class RetryPolicy:
         self.max_total_wait = max_total_wait
 
     def backoff(self, attempt):
-        return min(self.max_backoff, self.backoff_base * (2 ** attempt))
+        return min(self.max_backoff, self.backoff_base * (2**attempt))
 
 
 def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_path):
     """Send one request with ansible-core's ``open_url``; return a RawResponse or raise TransportError."""
     try:
         response = open_url(
-            url, data=body, headers=headers, method=method, timeout=timeout,
-            validate_certs=validate_certs, ca_path=ca_path, http_agent=USER_AGENT,
-            follow_redirects="none", use_netrc=False, force=True,
+            url,
+            data=body,
+            headers=headers,
+            method=method,
+            timeout=timeout,
+            validate_certs=validate_certs,
+            ca_path=ca_path,
+            http_agent=USER_AGENT,
+            follow_redirects="none",
+            use_netrc=False,
+            force=True,
         )
         with response:
             return RawResponse(response.status, response.headers, response.read())
@@ -139,8 +162,10 @@ def open_url_transport(method, url, headers, body, timeout, validate_certs, ca_p
     except ssl.SSLError as error:
         raise tls_error(error, endpoint(url))
     except IncompleteRead as error:
-        raise TransportError(f"truncated answer from {endpoint(url)} ({len(error.partial)} bytes read, {error.expected} more expected)",
-                             sent=True)
+        raise TransportError(
+            f"truncated answer from {endpoint(url)} ({len(error.partial)} bytes read, {error.expected} more expected)",
+            sent=True,
+        )
     except SSLValidationError as error:
         raise tls_error(error, endpoint(url))
     except UrlsConnectionError as error:
@@ -184,11 +209,15 @@ def error_hint(label, status, codes):
     method, _space, path = label.partition(" ")
     if status == 403 and 10000 in codes:
         if path.startswith("/organizations/"):
-            return ("Cloudflare's user API tokens support only some organization operations: for an organization's "
-                    "shares, use api_email with api_key, the Global API key")
+            return (
+                "Cloudflare's user API tokens support only some organization operations: for an organization's "
+                "shares, use api_email with api_key, the Global API key"
+            )
         if method != "GET":
-            return ("a write needs a token with the account's Resource Sharing Edit permission, and a Read token "
-                    "can only read; or the credentials are wrong")
+            return (
+                "a write needs a token with the account's Resource Sharing Edit permission, and a Read token "
+                "can only read; or the credentials are wrong"
+            )
         return "reading needs the account's Resource Sharing Read permission; or the credentials are wrong"
     segments = path.split("/")
     if status == 404 and 1004 in codes and len(segments) >= 5 and segments[1:4:2] == ["accounts", "shares"]:
@@ -218,8 +247,18 @@ class CloudflareClient:
     says stopped, no further request is sent and back-off waits end early.
     """
 
-    def __init__(self, base_url, auth_headers, timeout=30, validate_certs=True, ca_path=None,
-                 retry_policy=None, transport=open_url_transport, sleep=time.sleep, guard=None):
+    def __init__(
+        self,
+        base_url,
+        auth_headers,
+        timeout=30,
+        validate_certs=True,
+        ca_path=None,
+        retry_policy=None,
+        transport=open_url_transport,
+        sleep=time.sleep,
+        guard=None,
+    ):
         self.base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
         self.timeout = timeout
@@ -263,7 +302,8 @@ class CloudflareClient:
                 if error.sent and method not in IDEMPOTENT_METHODS:
                     raise CloudflareError(
                         f"{label}: {error}; not retried because the request may have been applied "
-                        "(re-run the task to converge)")
+                        "(re-run the task to converge)"
+                    )
                 failure = CloudflareError(f"{label}: {error}")
             else:
                 if response.status == 204:
@@ -278,13 +318,16 @@ class CloudflareClient:
                 wait = self.retry_policy.backoff(attempt)
             policy = self.retry_policy
             if attempt >= policy.max_retries:
-                raise CloudflareError(f"{failure} after {attempt + 1} attempt(s)",
-                                      status=failure.status, codes=failure.codes)
+                raise CloudflareError(
+                    f"{failure} after {attempt + 1} attempt(s)", status=failure.status, codes=failure.codes
+                )
             if waited + wait > policy.max_total_wait:
                 raise CloudflareError(
                     f"{failure} after {attempt + 1} attempt(s); the next retry would wait {wait:g} s, and "
                     f"max_retry_wait={policy.max_total_wait:g} s allows {max(0.0, policy.max_total_wait - waited):g} s more",
-                    status=failure.status, codes=failure.codes)
+                    status=failure.status,
+                    codes=failure.codes,
+                )
             self._sleep(wait)
             waited += wait
             attempt += 1
@@ -307,23 +350,30 @@ class CloudflareClient:
         try:
             envelope = json.loads(response.body.decode("utf-8"))
         except ValueError:
-            content_type = response.headers.get("Content-Type", "no content type") if response.headers else "no content type"
+            content_type = (
+                response.headers.get("Content-Type", "no content type") if response.headers else "no content type"
+            )
             return None, CloudflareError(
                 f"{label}: HTTP {response.status} with a body that is not Cloudflare JSON ({content_type}, "
                 f"{len(response.body)} bytes): {body_preview(response.body)}",
-                status=response.status)
+                status=response.status,
+            )
         if not isinstance(envelope, dict):
             return None, CloudflareError(
                 f"{label}: HTTP {response.status} with an unexpected JSON body: {body_preview(response.body)}",
-                status=response.status)
+                status=response.status,
+            )
         errors = envelope.get("errors") or []
         if 200 <= response.status < 300 and envelope.get("success", True) and not errors:
             return envelope, None
         detail = format_errors(errors) or "no error details (success: {})".format(envelope.get("success"))
         codes = error_codes(errors)
         hint = error_hint(label, response.status, codes)
-        return None, CloudflareError("{}: HTTP {}: {}{}".format(label, response.status, detail, hint and f" ({hint})"),
-                                     status=response.status, codes=codes)
+        return None, CloudflareError(
+            "{}: HTTP {}: {}{}".format(label, response.status, detail, hint and f" ({hint})"),
+            status=response.status,
+            codes=codes,
+        )
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)["result"]

@@ -183,7 +183,8 @@ class RunGuard:
                 raise InputError(
                     "An interrupted earlier run on this account (pid {}) is still finishing a request it had sent; "
                     "this run did not start, so that it cannot act on a state that request is about to change. "
-                    "Re-run when that process has exited.".format(", ".join(str(pid) for pid in pending)))
+                    "Re-run when that process has exited.".format(", ".join(str(pid) for pid in pending))
+                )
             self.sleep(poll)
 
     def _interrupted_runs(self):

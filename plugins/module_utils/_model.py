@@ -31,7 +31,9 @@ ACTIVE_SHARE_STATUS = "active"
 TARGET_ACCOUNT = "account"
 TARGET_ORGANIZATION = "organization"
 # A resource id that is a UUID or a 32-hex id: Gateway rules are UUIDs, rulesets 32-hex ids.
-UUID_OR_HEX_ID = re.compile(r"\A(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z")
+UUID_OR_HEX_ID = re.compile(
+    r"\A(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z"
+)
 
 
 def resource_key(resource):
@@ -57,13 +59,18 @@ def key_to_resource(key):
 
 def active_recipients(state):
     """{account id: recipient} of the recipients that count as present (associating or associated)."""
-    return {r["account_id"]: r for r in (state or {}).get("recipients") or ()
-            if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES}
+    return {
+        r["account_id"]: r
+        for r in (state or {}).get("recipients") or ()
+        if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES
+    }
 
 
 def active_resources(state):
     """{resource key: share resource} of the resources that count as present (active)."""
-    return {resource_key(r): r for r in (state or {}).get("resources") or () if r.get("status") == ACTIVE_RESOURCE_STATUS}
+    return {
+        resource_key(r): r for r in (state or {}).get("resources") or () if r.get("status") == ACTIVE_RESOURCE_STATUS
+    }
 
 
 def present_resources(state):
@@ -82,11 +89,18 @@ def association_errors(state, accounts=None):
     Cloudflare reports them per recipient and resource (recipients read with ``include_resources``):
     ``error`` is its message, ``terminal`` says it will not be retried.
     """
-    return [{"account_id": account, "resource_id": item.get("resource_id"), "error": item["error"],
-             "terminal": bool(item.get("terminal"))}
-            for account, recipient in sorted(active_recipients(state).items())
-            if accounts is None or account in accounts
-            for item in recipient.get("resources") or () if item.get("error")]
+    return [
+        {
+            "account_id": account,
+            "resource_id": item.get("resource_id"),
+            "error": item["error"],
+            "terminal": bool(item.get("terminal")),
+        }
+        for account, recipient in sorted(active_recipients(state).items())
+        if accounts is None or account in accounts
+        for item in recipient.get("resources") or ()
+        if item.get("error")
+    ]
 
 
 def recipient_picker(account_id):
@@ -94,6 +108,7 @@ def recipient_picker(account_id):
 
     ``account_id`` None picks the organization an organization share targets.
     """
+
     def pick(state):
         if account_id is None:
             targets_org = state.get("status") == ACTIVE_SHARE_STATUS and state.get("target_type") == TARGET_ORGANIZATION
@@ -101,6 +116,7 @@ def recipient_picker(account_id):
         records = [r for r in state.get("recipients") or () if r.get("account_id") == account_id]
         active = [r for r in records if r.get("association_status") in ACTIVE_RECIPIENT_STATUSES]
         return (active or records or [{}])[-1]
+
     return pick
 
 
@@ -112,6 +128,7 @@ def resource_picker(key):
         records = [r for r in state.get("resources") or () if resource_identity(resource_key(r)) == identity]
         active = [r for r in records if r.get("status") == ACTIVE_RESOURCE_STATUS]
         return (active or records or [{}])[-1]
+
     return pick
 
 
@@ -123,10 +140,16 @@ def share_view(state):
         recipients = [{"organization_id": state.get("organization_id") or "(owner's organization)"}]
     else:
         recipients = [{"account_id": account} for account in sorted(active_recipients(state))]
-    resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
-                 for key, resource in sorted(active_resources(state).items())]
-    view = {"name": state.get("name"), "target_type": state.get("target_type"),
-            "recipients": recipients, "resources": resources}
+    resources = [
+        dict(key_to_resource(key), meta=resource.get("meta") or {})
+        for key, resource in sorted(active_resources(state).items())
+    ]
+    view = {
+        "name": state.get("name"),
+        "target_type": state.get("target_type"),
+        "recipients": recipients,
+        "resources": resources,
+    }
     if "excluded_recipients" in state:
         view["excluded_recipients"] = excluded_accounts(state)
     return view
@@ -146,9 +169,15 @@ def share_spec(state, by_id=False):
     present (every recipient removed, say) is left out, meaning "leave alone": the modules take no
     empty list.
     """
-    recipients = [{}] if state.get("target_type") == TARGET_ORGANIZATION else [{"account_id": account} for account in sorted(active_recipients(state))]
-    resources = [dict(key_to_resource(key), meta=resource.get("meta") or {})
-                 for key, resource in sorted(active_resources(state).items())]
+    recipients = (
+        [{}]
+        if state.get("target_type") == TARGET_ORGANIZATION
+        else [{"account_id": account} for account in sorted(active_recipients(state))]
+    )
+    resources = [
+        dict(key_to_resource(key), meta=resource.get("meta") or {})
+        for key, resource in sorted(active_resources(state).items())
+    ]
     spec = {"share_id": state["id"]} if by_id else {}
     spec["name"] = state.get("name")
     spec.update((key, value) for key, value in (("recipients", recipients), ("resources", resources)) if value)

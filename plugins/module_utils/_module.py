@@ -62,7 +62,8 @@ def share_options():
         share_id=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         recipients=dict(
-            type="list", elements="dict",
+            type="list",
+            elements="dict",
             options=dict(
                 account_id=dict(type="str", aliases=["recipient_account_id"]),
                 organization_id=dict(type="str"),
@@ -70,7 +71,8 @@ def share_options():
         ),
         purge_recipients=dict(type="bool", default=True),
         resources=dict(
-            type="list", elements="dict",
+            type="list",
+            elements="dict",
             options=dict(
                 resource_id=dict(type="str", required=True),
                 resource_type=dict(type="str", required=True, choices=list(RESOURCE_TYPES)),
@@ -122,7 +124,9 @@ def _setting(params, environ, option, variable):
     value = params.get(option)
     if value is not None:
         if not value.strip():
-            raise InputError(f"{option} is empty: give a value, or leave the option out to use the {variable} environment variable.")
+            raise InputError(
+                f"{option} is empty: give a value, or leave the option out to use the {variable} environment variable."
+            )
         return value, option
     value = environment_value(environ, variable)
     return (value, _from_variable(variable, option)) if value is not None else (None, None)
@@ -155,23 +159,32 @@ def resolve_auth_headers(params, environ):
     """
     found = _credentials(params, environ)
     from_task = any(label in dict(CREDENTIAL_OPTIONS) for _value, label in found.values())
-    names = dict(CREDENTIAL_OPTIONS) if not from_task and found else {option: option for option, _v in CREDENTIAL_OPTIONS}
+    names = (
+        dict(CREDENTIAL_OPTIONS) if not from_task and found else {option: option for option, _v in CREDENTIAL_OPTIONS}
+    )
     for value, label in found.values():
         check_header_value(label, value)
     token, email, key = (found.get(option, (None, None))[0] for option in ("api_token", "api_email", "api_key"))
     if token and (email or key):
-        raise InputError("Use one auth scheme: {} alone, or {} with {}; both are set. Remove one of them."
-                         .format(names["api_token"], names["api_email"], names["api_key"]))
+        raise InputError(
+            "Use one auth scheme: {} alone, or {} with {}; both are set. Remove one of them.".format(
+                names["api_token"], names["api_email"], names["api_key"]
+            )
+        )
     if token:
         return {"Authorization": "Bearer " + token}
     if email and key:
         return {"X-Auth-Email": email, "X-Auth-Key": key}
     if email or key:
-        raise InputError("{} and {} go together (Cloudflare's legacy Global API key scheme): set both, or use {} instead."
-                         .format(names["api_email"], names["api_key"], names["api_token"]))
+        raise InputError(
+            "{} and {} go together (Cloudflare's legacy Global API key scheme): set both, or use {} instead.".format(
+                names["api_email"], names["api_key"], names["api_token"]
+            )
+        )
     raise InputError(
         f"No Cloudflare credentials: set api_token (or the {TOKEN_ENV} environment variable), or api_email with "
-        f"api_key (or {EMAIL_ENV} with {KEY_ENV}).")
+        f"api_key (or {EMAIL_ENV} with {KEY_ENV})."
+    )
 
 
 def secret_values(headers):
@@ -193,12 +206,16 @@ class Connection:
         self.ca_path = params["ca_path"]
         if self.ca_path and not os.path.isfile(self.ca_path):
             raise InputError(f"ca_path must be a readable PEM file of CA certificates; {self.ca_path} is not a file")
-        self.retry_policy = RetryPolicy(max_retries=check_not_negative("max_retries", params["max_retries"]),
-                                        max_total_wait=check_not_negative("max_retry_wait", params["max_retry_wait"]))
+        self.retry_policy = RetryPolicy(
+            max_retries=check_not_negative("max_retries", params["max_retries"]),
+            max_total_wait=check_not_negative("max_retry_wait", params["max_retry_wait"]),
+        )
 
     def require_account(self):
         if self.account_id is None:
-            raise InputError(f"account_id is required: set the account_id option or the {ACCOUNT_ENV} environment variable.")
+            raise InputError(
+                f"account_id is required: set the account_id option or the {ACCOUNT_ENV} environment variable."
+            )
         return self.account_id
 
     @property
@@ -208,9 +225,15 @@ class Connection:
     def client(self, guard=None, transport=None):
         """A client for these settings; ``transport``: a keep-alive one (the bulk module), else open_url."""
         return CloudflareClient(
-            self.base_url, self.auth_headers, timeout=self.timeout, validate_certs=self.validate_certs,
-            ca_path=self.ca_path, retry_policy=self.retry_policy, guard=guard,
-            **({} if transport is None else {"transport": transport}))
+            self.base_url,
+            self.auth_headers,
+            timeout=self.timeout,
+            validate_certs=self.validate_certs,
+            ca_path=self.ca_path,
+            retry_policy=self.retry_policy,
+            guard=guard,
+            **({} if transport is None else {"transport": transport}),
+        )
 
 
 class Task:
@@ -243,7 +266,9 @@ def execute(task, operation, environ, writes=True):
     try:
         connection = Connection(task.params, environ)
         task.no_log_values.update(secret_values(connection.auth_headers))
-        guard = RunGuard(connection.marker_key if writes else None, max_finish_seconds=connection.timeout + FINISH_MARGIN)
+        guard = RunGuard(
+            connection.marker_key if writes else None, max_finish_seconds=connection.timeout + FINISH_MARGIN
+        )
         with guard.install():
             guard.wait_for_interrupted_runs()
             result = operation(task, connection, guard)
@@ -258,8 +283,9 @@ def execute(task, operation, environ, writes=True):
 
 def run_module(module, operation, writes=True):
     """The module path: run ``operation`` on the AnsibleModule's task, then exit or fail with its result."""
-    task = Task(params=module.params, check_mode=module.check_mode, diff=module._diff,
-                no_log_values=module.no_log_values)
+    task = Task(
+        params=module.params, check_mode=module.check_mode, diff=module._diff, no_log_values=module.no_log_values
+    )
     result = execute(task, operation, os.environ, writes=writes)
     if result.pop("failed", False):
         module.fail_json(**result)

@@ -36,8 +36,18 @@ class DesiredShare:
     organization share leaves out.
     """
 
-    def __init__(self, *, name, recipient_accounts, organization_id, resources, purge_recipients, purge_resources,
-                 excluded_accounts=None, purge_excluded=True):
+    def __init__(
+        self,
+        *,
+        name,
+        recipient_accounts,
+        organization_id,
+        resources,
+        purge_recipients,
+        purge_resources,
+        excluded_accounts=None,
+        purge_excluded=True,
+    ):
         self.name = name
         self.recipient_accounts = recipient_accounts
         self.organization_id = organization_id
@@ -64,27 +74,38 @@ def normalize_recipients(recipients, prefix=""):
     if recipients is None:
         return None, None
     if not recipients:
-        raise InputError(f"{prefix}recipients must not be empty: a share needs at least one recipient. "
-                         "Omit recipients to leave them alone, or use state=absent to delete the share.")
+        raise InputError(
+            f"{prefix}recipients must not be empty: a share needs at least one recipient. "
+            "Omit recipients to leave them alone, or use state=absent to delete the share."
+        )
     accounts, organizations = set(), set()
     for index, item in enumerate(recipients):
         option = f"{prefix}recipients[{index}]"
         account_id, organization_id = item.get("account_id"), item.get("organization_id")
         if account_id is not None and organization_id is not None:
-            raise InputError(f"{option} sets both account_id and organization_id; give one (or {{}} for your own organization).")
+            raise InputError(
+                f"{option} sets both account_id and organization_id; give one (or {{}} for your own organization)."
+            )
         if account_id is not None:
             accounts.add(check_hex_id(option + ".account_id", account_id))
         else:
-            organizations.add("" if organization_id is None else check_hex_id(option + ".organization_id", organization_id))
+            organizations.add(
+                "" if organization_id is None else check_hex_id(option + ".organization_id", organization_id)
+            )
     if accounts and organizations:
-        raise InputError(f"{prefix}recipients mixes accounts and an organization; a share targets either accounts or "
-                         "an organization. Split them into two shares.")
+        raise InputError(
+            f"{prefix}recipients mixes accounts and an organization; a share targets either accounts or "
+            "an organization. Split them into two shares."
+        )
     if accounts:
         return tuple(sorted(accounts)), None
     named = organizations - {""}
     if len(named) > 1:
-        raise InputError("{}recipients names several organizations ({}); a share can only target its owner's "
-                         "organization.".format(prefix, ", ".join(sorted(named))))
+        raise InputError(
+            "{}recipients names several organizations ({}); a share can only target its owner's organization.".format(
+                prefix, ", ".join(sorted(named))
+            )
+        )
     return None, named.pop() if named else ""
 
 
@@ -96,8 +117,11 @@ def check_resource_fields(item, option, owner_account_id):
     if resource_id != resource_id.strip():
         raise InputError(f"{option}resource_id must not start or end with whitespace (got {resource_id!r}).")
     if item.get("resource_type") not in RESOURCE_TYPES:
-        raise InputError("{}resource_type must be one of {}, got {!r}."
-                         .format(option, ", ".join(RESOURCE_TYPES), item.get("resource_type")))
+        raise InputError(
+            "{}resource_type must be one of {}, got {!r}.".format(
+                option, ", ".join(RESOURCE_TYPES), item.get("resource_type")
+            )
+        )
     account = item.get("resource_account_id") or owner_account_id
     return (item["resource_type"], check_hex_id(option + "resource_account_id", account), resource_id)
 
@@ -118,8 +142,10 @@ def normalize_resources(resources, owner_account_id, prefix=""):
     if resources is None:
         return None
     if not resources:
-        raise InputError(f"{prefix}resources must not be empty: a share needs at least one resource. "
-                         "Omit resources to leave them alone, or use state=absent to delete the share.")
+        raise InputError(
+            f"{prefix}resources must not be empty: a share needs at least one resource. "
+            "Omit resources to leave them alone, or use state=absent to delete the share."
+        )
     wanted = {}
     keys = {}
     for index, item in enumerate(resources):
@@ -129,7 +155,9 @@ def normalize_resources(resources, owner_account_id, prefix=""):
         meta = check_meta(option + ".meta", item.get("meta"))
         known = wanted.get(key)
         if known is not None and meta is not None and known != meta:
-            raise InputError("{} repeats resource {} with a different meta; list each resource once.".format(option, "/".join(key)))
+            raise InputError(
+                "{} repeats resource {} with a different meta; list each resource once.".format(option, "/".join(key))
+            )
         wanted[key] = meta if meta is not None else known
     return wanted
 
@@ -139,10 +167,15 @@ def normalize_excluded(excluded, accounts, prefix=""):
     if excluded is None:
         return None
     if accounts is not None:
-        raise InputError(f"{prefix}excluded_recipients is for shares that target the whole organization; this one lists account "
-                         "recipients. Leave out excluded_recipients, or share with the organization (recipients: [{}]).")
-    return tuple(sorted({check_hex_id(f"{prefix}excluded_recipients[{index}]", account)
-                         for index, account in enumerate(excluded)}))
+        raise InputError(
+            f"{prefix}excluded_recipients is for shares that target the whole organization; this one lists account "
+            "recipients. Leave out excluded_recipients, or share with the organization (recipients: [{}])."
+        )
+    return tuple(
+        sorted(
+            {check_hex_id(f"{prefix}excluded_recipients[{index}]", account) for index, account in enumerate(excluded)}
+        )
+    )
 
 
 def desired_from_params(params, owner_account_id, prefix=""):
@@ -168,8 +201,10 @@ def check_absent_options(params, prefix=""):
         raise InputError(
             "{}state=absent deletes the whole share, but the task also gives {}. To remove one recipient or resource "
             "and keep the share, use edgeops.cloudflare.share_recipient or edgeops.cloudflare.share_resource with "
-            "state=absent (or list what should remain with state=present); to delete the share, leave {} out."
-            .format(prefix, " and ".join(prefix + option for option in given), " and ".join(given)))
+            "state=absent (or list what should remain with state=present); to delete the share, leave {} out.".format(
+                prefix, " and ".join(prefix + option for option in given), " and ".join(given)
+            )
+        )
 
 
 def _create_body(desired):
@@ -185,14 +220,25 @@ def _create_body(desired):
 
 
 def plan_create(desired):
-    missing = [option for option, value in (("name", desired.name), ("recipients", desired.target_type),
-                                            ("resources", desired.resources)) if value is None]
+    missing = [
+        option
+        for option, value in (
+            ("name", desired.name),
+            ("recipients", desired.target_type),
+            ("resources", desired.resources),
+        )
+        if value is None
+    ]
     if missing:
-        raise InputError("The share does not exist yet, and creating it needs {}: a share needs a name, at least one "
-                         "recipient and at least one resource.".format(" and ".join(missing)))
+        raise InputError(
+            "The share does not exist yet, and creating it needs {}: a share needs a name, at least one "
+            "recipient and at least one resource.".format(" and ".join(missing))
+        )
     if desired.excluded_accounts and desired.target_type != TARGET_ORGANIZATION:
-        raise InputError("excluded_recipients is for shares that target the whole organization; to create one, give "
-                         "recipients: [{}] as well.")
+        raise InputError(
+            "excluded_recipients is for shares that target the whole organization; to create one, give "
+            "recipients: [{}] as well."
+        )
     first, last = _plan_exclusions({}, desired)
     return [Action("create_share", body=_create_body(desired))] + first + last
 
@@ -202,15 +248,22 @@ def _check_target(current, desired):
     if desired.target_type not in (None, current_target):
         raise InputError(
             "Share {} targets {} recipients, but the task asks for {} recipients; a share cannot switch. "
-            "Delete it (state=absent) and create a new one, or fix recipients."
-            .format(current.get("id"), current_target, desired.target_type))
+            "Delete it (state=absent) and create a new one, or fix recipients.".format(
+                current.get("id"), current_target, desired.target_type
+            )
+        )
     wanted_org, current_org = desired.organization_id, current.get("organization_id")
     if wanted_org and current_org and wanted_org != current_org:
-        raise InputError("Share {} is shared with organization {}, not {}; a share can only target its owner's organization."
-                         .format(current.get("id"), current_org, wanted_org))
+        raise InputError(
+            "Share {} is shared with organization {}, not {}; a share can only target its owner's organization.".format(
+                current.get("id"), current_org, wanted_org
+            )
+        )
     if desired.excluded_accounts is not None and current_target != TARGET_ORGANIZATION:
-        raise InputError("Share {} targets accounts; excluded_recipients is for shares that target the whole "
-                         "organization. Leave it out, or manage the account recipients instead.".format(current.get("id")))
+        raise InputError(
+            "Share {} targets accounts; excluded_recipients is for shares that target the whole "
+            "organization. Leave it out, or manage the account recipients instead.".format(current.get("id"))
+        )
 
 
 def _plan_exclusions(current, desired):
@@ -233,8 +286,10 @@ def _plan_exclusions(current, desired):
     if desired.purge_excluded and len(lifted) > 1:
         last = [Action("replace_excluded_recipients", account_ids=sorted(wanted))]
     else:
-        last = [Action("remove_excluded_recipient", excluded_recipient_id=present[account]["id"], account_id=account)
-                for account in lifted]
+        last = [
+            Action("remove_excluded_recipient", excluded_recipient_id=present[account]["id"], account_id=account)
+            for account in lifted
+        ]
     return first, last
 
 
@@ -257,7 +312,9 @@ def _plan_recipients(current, desired):
     if desired.purge_recipients and len(removals) > 1 and kept:
         first = [Action("replace_recipients", account_ids=kept)]
     else:
-        first = [Action("remove_recipient", recipient_id=present[account]["id"], account_id=account) for account in removals]
+        first = [
+            Action("remove_recipient", recipient_id=present[account]["id"], account_id=account) for account in removals
+        ]
     if desired.purge_recipients and len(additions) > 1:
         last = [Action("replace_recipients", account_ids=list(desired.recipient_accounts))]
     else:
@@ -277,10 +334,14 @@ def _plan_resources(current, desired):
         if resource is None:
             actions.append(Action("add_resource", key=key, meta={} if meta is None else meta))
         elif meta is not None and not same_meta(resource.get("meta"), meta):
-            actions.append(Action("update_resource", key=resource_key(resource), share_resource_id=resource["id"], meta=meta))
+            actions.append(
+                Action("update_resource", key=resource_key(resource), share_resource_id=resource["id"], meta=meta)
+            )
     if desired.purge_resources:
-        actions.extend(Action("remove_resource", key=resource_key(present[identity]), share_resource_id=present[identity]["id"])
-                       for identity in sorted(set(present) - set(wanted)))
+        actions.extend(
+            Action("remove_resource", key=resource_key(present[identity]), share_resource_id=present[identity]["id"])
+            for identity in sorted(set(present) - set(wanted))
+        )
     return actions
 
 
@@ -305,8 +366,14 @@ def plan(current, desired):
 
 def _part_of(recipient_accounts=None, organization_id=None, resources=None):
     """A DesiredShare about one part of a share only: everything else is left alone."""
-    return DesiredShare(name=None, recipient_accounts=recipient_accounts, organization_id=organization_id,
-                        resources=resources, purge_recipients=False, purge_resources=False)
+    return DesiredShare(
+        name=None,
+        recipient_accounts=recipient_accounts,
+        organization_id=organization_id,
+        resources=resources,
+        purge_recipients=False,
+        purge_resources=False,
+    )
 
 
 def plan_recipient(current, account_id, organization_id, present):
@@ -316,8 +383,10 @@ def plan_recipient(current, account_id, organization_id, present):
         return plan(current, _part_of(accounts, organization_id))
     _check_target(current, _part_of(accounts, organization_id))
     if account_id is None:
-        raise InputError("Share {} is shared with the whole organization; that recipient cannot be removed on its own. "
-                         "Delete the share instead (edgeops.cloudflare.share with state=absent).".format(current.get("id")))
+        raise InputError(
+            "Share {} is shared with the whole organization; that recipient cannot be removed on its own. "
+            "Delete the share instead (edgeops.cloudflare.share with state=absent).".format(current.get("id"))
+        )
     recipient = active_recipients(current).get(account_id)
     return [Action("remove_recipient", recipient_id=recipient["id"], account_id=account_id)] if recipient else []
 

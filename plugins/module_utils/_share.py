@@ -20,8 +20,12 @@ from ._planner import check_absent_options, desired_from_params, plan, plan_dele
 from ._validation import check_hex_id, check_share_name, check_wait_timeout
 from ._wait import WaitFailed, wait_for_deleting, wait_for_deletion, wait_for_recipients
 
-RECIPIENT_COUNT_FIELDS = ("associated_recipient_count", "associating_recipient_count",
-                          "disassociated_recipient_count", "disassociating_recipient_count")
+RECIPIENT_COUNT_FIELDS = (
+    "associated_recipient_count",
+    "associating_recipient_count",
+    "disassociated_recipient_count",
+    "disassociating_recipient_count",
+)
 
 
 class Reads:
@@ -46,8 +50,20 @@ class ShareRequest:
     ``allow_duplicate_name``: a rename may give the share a name another active share has.
     """
 
-    def __init__(self, *, name, share_id, present, check_mode, desired=None, wait=False, wait_timeout=0,
-                 wait_accounts=None, diff=False, allow_duplicate_name=False):
+    def __init__(
+        self,
+        *,
+        name,
+        share_id,
+        present,
+        check_mode,
+        desired=None,
+        wait=False,
+        wait_timeout=0,
+        wait_accounts=None,
+        diff=False,
+        allow_duplicate_name=False,
+    ):
         self.name = name
         self.share_id = share_id
         self.present = present
@@ -91,9 +107,17 @@ def share_request(params, owner_account_id, check_mode, diff=False, prefix=""):
     else:
         check_absent_options(params, prefix)
         desired = None
-    return ShareRequest(name=params.get("name"), share_id=share_id, present=present, check_mode=check_mode,
-                        desired=desired, wait=params.get("wait"), wait_timeout=params.get("wait_timeout"), diff=diff,
-                        allow_duplicate_name=params.get("allow_duplicate_name", False))
+    return ShareRequest(
+        name=params.get("name"),
+        share_id=share_id,
+        present=present,
+        check_mode=check_mode,
+        desired=desired,
+        wait=params.get("wait"),
+        wait_timeout=params.get("wait_timeout"),
+        diff=diff,
+        allow_duplicate_name=params.get("allow_duplicate_name", False),
+    )
 
 
 # --- lookup -------------------------------------------------------------------------------------------------
@@ -147,16 +171,22 @@ def find_share(api, name=None, share_id=None, include_recipients=True, listing=N
         if share is None:
             return None
         if share.get("kind") == "received":
-            raise InputError("Share {} was received from account {}; only shares this account sent can be managed."
-                             .format(share_id, share.get("account_id")))
+            raise InputError(
+                "Share {} was received from account {}; only shares this account sent can be managed.".format(
+                    share_id, share.get("account_id")
+                )
+            )
         matches = [share] if share.get("status") == ACTIVE_SHARE_STATUS else []
     else:
         shares = list_sent_shares(api) if listing is None else listing
         matches = [share for share in shares if share.get("name") == name and is_active_sent(share)]
     if len(matches) > 1:
-        raise InputError("{} active shares are named {!r} (ids: {}); names are not unique in Cloudflare, so this task will "
-                         "not guess. Pass share_id to pick one, or delete the extra shares."
-                         .format(len(matches), name, ", ".join(sorted(share["id"] for share in matches))))
+        raise InputError(
+            "{} active shares are named {!r} (ids: {}); names are not unique in Cloudflare, so this task will "
+            "not guess. Pass share_id to pick one, or delete the extra shares.".format(
+                len(matches), name, ", ".join(sorted(share["id"] for share in matches))
+            )
+        )
     if not matches:
         return None
     excluded = include_recipients if include_excluded is None else include_excluded
@@ -177,12 +207,20 @@ def share_plan(api, request, listing=None, reads=Reads.FULL):
         read_excluded = reads == Reads.FULL or request.desired.excluded_accounts is not None
     else:
         read_recipients = read_excluded = reads == Reads.FULL or request.diff
-    current = find_share(api, name=request.name, share_id=request.share_id, include_recipients=read_recipients,
-                         include_excluded=read_excluded, listing=listing)
+    current = find_share(
+        api,
+        name=request.name,
+        share_id=request.share_id,
+        include_recipients=read_recipients,
+        include_excluded=read_excluded,
+        listing=listing,
+    )
     if not request.present:
         return SharePlan(current=current, actions=plan_delete(current))
     if current is None and request.share_id:
-        raise InputError(f"No active share {request.share_id} in account {api.account_id}; to create a share, give name and no share_id.")
+        raise InputError(
+            f"No active share {request.share_id} in account {api.account_id}; to create a share, give name and no share_id."
+        )
     actions = plan(current, request.desired)
     if any(action.kind == "rename_share" for action in actions) and not request.allow_duplicate_name:
         _refuse_duplicate_name(api, current, request.desired.name, listing)
@@ -192,13 +230,17 @@ def share_plan(api, request, listing=None, reads=Reads.FULL):
 def _refuse_duplicate_name(api, current, name, listing):
     """A rename must not give the share a name another active sent share has: later lookups by name would fail."""
     shares = list_sent_shares(api) if listing is None else listing
-    others = sorted(share["id"] for share in shares
-                    if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id"))
+    others = sorted(
+        share["id"]
+        for share in shares
+        if share.get("name") == name and is_active_sent(share) and share.get("id") != current.get("id")
+    )
     if others:
         raise InputError(
             "Renaming share {} to {!r} would give it the name of the active share {}; names are not unique in "
             "Cloudflare, so later lookups by that name would fail. Pick another name, delete the other share, or set "
-            "allow_duplicate_name=true.".format(current.get("id"), name, ", ".join(others)))
+            "allow_duplicate_name=true.".format(current.get("id"), name, ", ".join(others))
+        )
 
 
 # --- execution and result -----------------------------------------------------------------------------------
@@ -225,8 +267,12 @@ def execute(api, state, actions, read_back=True):
         try:
             if resources_unread:
                 state = dict(state, **api.get_share(state["id"]))
-            state = with_parts(api, state, recipients=bool(kinds & {"create_share", "replace_recipients"}),
-                               excluded=bool(kinds & {"create_share", "replace_excluded_recipients"}))
+            state = with_parts(
+                api,
+                state,
+                recipients=bool(kinds & {"create_share", "replace_recipients"}),
+                excluded=bool(kinds & {"create_share", "replace_excluded_recipients"}),
+            )
         except CloudflareError as error:
             raise _partial_failure(error, state, actions, len(actions))
     return state
@@ -238,7 +284,8 @@ def _partial_failure(error, state, actions, failed_at):
     message = str(error)
     if done or len(actions) > 1:
         message = "{}. Done before the error: {}. Not done: {}. Re-run the task to converge.".format(
-            message, "; ".join(done) or "nothing", "; ".join(not_done) or "nothing (reading the result back failed)")
+            message, "; ".join(done) or "nothing", "; ".join(not_done) or "nothing (reading the result back failed)"
+        )
     return PartialFailure(message, error, {"changed": bool(done), "share": share_facts(state)})
 
 
@@ -283,18 +330,28 @@ def converge_part(api, request, plan_part, pick, part):
     """
     current = find_share(api, name=request.name, share_id=request.share_id)
     if current is None:
-        raise InputError("No active share {} in account {}.".format(
-            request.share_id or f"named {request.name!r}", api.account_id))
+        raise InputError(
+            "No active share {} in account {}.".format(request.share_id or f"named {request.name!r}", api.account_id)
+        )
     actions = plan_part(current)
     before = pick(current)
     try:
         final = final_state(api, request, current, actions)
     except PartialFailure as failure:
         latest = failure.result.get("share") or current
-        failure.result = {"changed": failure.result.get("changed", False), "share_id": current["id"], part: pick(latest)}
+        failure.result = {
+            "changed": failure.result.get("changed", False),
+            "share_id": current["id"],
+            part: pick(latest),
+        }
         raise
     after = pick(final)
-    return {"changed": bool(actions), "share_id": current["id"], part: after, "diff": {"before": before, "after": after}}
+    return {
+        "changed": bool(actions),
+        "share_id": current["id"],
+        part: after,
+        "diff": {"before": before, "after": after},
+    }
 
 
 def _waited(api, request, state, changed):
@@ -303,11 +360,16 @@ def _waited(api, request, state, changed):
         return state
     try:
         if not state:
-            return {} if request.present else wait_for_deleting(api, request.share_id, request.name, request.wait_timeout)
+            return (
+                {} if request.present else wait_for_deleting(api, request.share_id, request.name, request.wait_timeout)
+            )
         if request.present or request.wait_accounts is not None:
             return wait_for_recipients(api, state, request.wait_timeout, request.wait_accounts)
         return wait_for_deletion(api, state, request.wait_timeout)
     except WaitFailed as error:
         label = state.get("id") if state else request.share_id or repr(request.name)
-        raise PartialFailure(f"Share {label}: {error}", CloudflareError(str(error)),
-                             {"changed": changed, "share": share_facts(error.latest or state)})
+        raise PartialFailure(
+            f"Share {label}: {error}",
+            CloudflareError(str(error)),
+            {"changed": changed, "share": share_facts(error.latest or state)},
+        )

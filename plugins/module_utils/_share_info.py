@@ -33,10 +33,21 @@ API_FILTERS = ("kind", "status", "target_type", "resource_types")
 class InfoQuery:
     """What a ``share_info`` task asks for. Ids are already validated."""
 
-    def __init__(self, *, share_id=None, name=None, filters=None, organization_id=None,
-                 include_recipients=False, include_resources=False, include_spec=False):
+    def __init__(
+        self,
+        *,
+        share_id=None,
+        name=None,
+        filters=None,
+        organization_id=None,
+        include_recipients=False,
+        include_resources=False,
+        include_spec=False,
+    ):
         if include_spec and organization_id:
-            raise InputError("include_spec exports the shares the account owns; it cannot be used with organization_id.")
+            raise InputError(
+                "include_spec exports the shares the account owns; it cannot be used with organization_id."
+            )
         self.share_id = share_id
         self.name = name
         self.filters = dict(filters or {})
@@ -81,8 +92,10 @@ def find_shares(client, query, account_id=None):
             shares = [share for share in shares if share.get("name") == query.name]
         if query.organization_id and query.include_resources:
             # Never a silently empty list: each share (after the name filter) is read through its owner.
-            shares = [dict(share, resources=ShareApi(client, share["account_id"]).get_share(share["id"])["resources"])
-                      for share in shares]
+            shares = [
+                dict(share, resources=ShareApi(client, share["account_id"]).get_share(share["id"])["resources"])
+                for share in shares
+            ]
     completed = [_complete(client, share, query, account_id) for share in shares]
     if query.include_spec:
         _add_specs(client, query, account_id, completed, shares)
@@ -107,9 +120,11 @@ def _complete(client, share, query, account_id):
 
 
 def _lists_every_active_sent_share(query):
-    return not query.share_id and all(query.filters.get(key) in (None, value)
-                                      for key, value in (("kind", "sent"), ("status", "active"))) \
+    return (
+        not query.share_id
+        and all(query.filters.get(key) in (None, value) for key, value in (("kind", "sent"), ("status", "active")))
         and not set(query.filters) - {"kind", "status"}
+    )
 
 
 def _add_specs(client, query, account_id, shares, listed):

@@ -159,8 +159,9 @@ class KeepAliveTransport:
     def _new_connection(self, route, timeout, validate_certs, ca_path):
         host, port = (route.proxy_host, route.proxy_port) if route.proxy_host else (route.host, route.port)
         if route.scheme == "https":
-            connection = http.client.HTTPSConnection(host, port, timeout=timeout,
-                                                     context=self._context(validate_certs, ca_path))
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=timeout, context=self._context(validate_certs, ca_path)
+            )
             if route.proxy_host:
                 tunnel_headers = {"Proxy-Authorization": route.proxy_auth} if route.proxy_auth else None
                 connection.set_tunnel(route.host, route.port, headers=tunnel_headers)
@@ -214,8 +215,11 @@ class KeepAliveTransport:
         route = self._route(url)
         parts = urlsplit(url)
         # Through a plain-HTTP proxy the request line carries the absolute URL, as urllib sends it.
-        target = url if (route.proxy_host and route.scheme == "http") else (parts.path or "/") + (
-            "?" + parts.query if parts.query else "")
+        target = (
+            url
+            if (route.proxy_host and route.scheme == "http")
+            else (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        )
         connection = self._connection(route, timeout, validate_certs, ca_path)[0]
         with self._lock:
             self.requests_sent += 1
@@ -248,8 +252,10 @@ class KeepAliveTransport:
             raise tls_error(error, where)
         except http.client.IncompleteRead as error:
             connection.close()
-            raise TransportError(f"truncated answer from {where} ({len(error.partial)} bytes read, {error.expected} more expected)",
-                                 sent=True)
+            raise TransportError(
+                f"truncated answer from {where} ({len(error.partial)} bytes read, {error.expected} more expected)",
+                sent=True,
+            )
         except (http.client.HTTPException, OSError) as error:
             connection.close()
             raise TransportError(f"connection to {where} failed: {error or type(error).__name__}", sent=True)

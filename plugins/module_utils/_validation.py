@@ -48,8 +48,10 @@ def check_share_name(label, name):
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{label} must not be empty or only whitespace.")
     if name != name.strip():
-        raise InputError(f"{label} must not start or end with whitespace (got {name!r}): the API would store another name "
-                         "than the one this task looks up.")
+        raise InputError(
+            f"{label} must not start or end with whitespace (got {name!r}): the API would store another name "
+            "than the one this task looks up."
+        )
     if any(_is_control(char) for char in name):
         raise InputError(f"{label} must not contain control characters (got {name!r}).")
     if len(name) > MAX_NAME_LENGTH:
@@ -63,19 +65,26 @@ def check_header_value(label, value):
         raise InputError(
             f"{label} holds a character that cannot be sent in an HTTP header (a line break or another control "
             "character, a space inside it, or a non-ASCII character); its value is not shown. Check for a "
-            "pasted line break or stray character.")
+            "pasted line break or stray character."
+        )
     return value
 
 
 def check_base_url(label, value):
     """The API root as an http(s) URL whose path is /client/v4; returned without a trailing slash."""
     if any(_is_control(char) or char.isspace() for char in value):
-        raise InputError(f"{label} must be a URL without spaces or control characters, such as {DEFAULT_BASE_URL}; got {value!r}")
+        raise InputError(
+            f"{label} must be a URL without spaces or control characters, such as {DEFAULT_BASE_URL}; got {value!r}"
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{label} must be an http:// or https:// URL of the API root, such as {DEFAULT_BASE_URL}; got {value!r}")
+        raise InputError(
+            f"{label} must be an http:// or https:// URL of the API root, such as {DEFAULT_BASE_URL}; got {value!r}"
+        )
     if parts.path.rstrip("/") != API_ROOT_PATH or parts.query or parts.fragment:
-        raise InputError(f"{label} must point at the API root (path {API_ROOT_PATH}, no query), such as {DEFAULT_BASE_URL}; got {value!r}")
+        raise InputError(
+            f"{label} must point at the API root (path {API_ROOT_PATH}, no query), such as {DEFAULT_BASE_URL}; got {value!r}"
+        )
     return value.rstrip("/")
 
 

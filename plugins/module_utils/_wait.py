@@ -51,15 +51,21 @@ def wait_until(check, timeout, describe_pending, clock=time.monotonic, sleep=tim
 
 
 def pending_recipients(state, accounts=None):
-    return ["{} ({})".format(r.get("account_id"), r.get("association_status"))
-            for r in state.get("recipients") or ()
-            if r.get("association_status") in PENDING_RECIPIENT_STATUSES and (accounts is None or r.get("account_id") in accounts)]
+    return [
+        "{} ({})".format(r.get("account_id"), r.get("association_status"))
+        for r in state.get("recipients") or ()
+        if r.get("association_status") in PENDING_RECIPIENT_STATUSES
+        and (accounts is None or r.get("account_id") in accounts)
+    ]
 
 
 def describe_errors(errors):
-    return "; ".join("recipient account {}, resource {}: {}{}".format(
-        error["account_id"], error["resource_id"], error["error"], " (terminal)" if error["terminal"] else "")
-        for error in errors)
+    return "; ".join(
+        "recipient account {}, resource {}: {}{}".format(
+            error["account_id"], error["resource_id"], error["error"], " (terminal)" if error["terminal"] else ""
+        )
+        for error in errors
+    )
 
 
 def wait_for_recipients(api, state, timeout, accounts=None):
@@ -68,6 +74,7 @@ def wait_for_recipients(api, state, timeout, accounts=None):
     Fails at once when Cloudflare reports a terminal association error (it will not be retried);
     a timeout names the errors that were still being retried.
     """
+
     def check():
         latest = dict(state, recipients=api.list_recipients(state["id"]))
         terminal = [error for error in association_errors(latest, accounts) if error["terminal"]]
@@ -79,16 +86,23 @@ def wait_for_recipients(api, state, timeout, accounts=None):
         pending = "recipients still pending: " + ", ".join(pending_recipients(latest, accounts))
         errors = association_errors(latest, accounts)
         return pending + (f"; errors being retried: {describe_errors(errors)}" if errors else "")
+
     return wait_until(check, timeout, describe, sleep=api.client.sleep)
 
 
 def wait_for_deletion(api, state, timeout):
     """The share's last state once the API says it is deleted (or no longer knows it)."""
+
     def check():
         share = api.get_share(state["id"])
         return share is None or share.get("status") == "deleted", dict(state, **(share or {"status": "deleted"}))
-    return wait_until(check, timeout, lambda latest: "share {} is still {}".format(state["id"], latest.get("status")),
-                      sleep=api.client.sleep)
+
+    return wait_until(
+        check,
+        timeout,
+        lambda latest: "share {} is still {}".format(state["id"], latest.get("status")),
+        sleep=api.client.sleep,
+    )
 
 
 def wait_for_deleting(api, share_id, name, timeout):

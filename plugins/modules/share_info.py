@@ -397,8 +397,12 @@ def run(task, connection, guard):
     organization_id = optional_hex_id(params, "organization_id")
     account_id = None if organization_id else connection.require_account()
     query = InfoQuery(
-        share_id=share_id, name=params["name"], filters=filters_from_params(params), organization_id=organization_id,
-        include_recipients=params["include_recipients"], include_resources=params["include_resources"],
+        share_id=share_id,
+        name=params["name"],
+        filters=filters_from_params(params),
+        organization_id=organization_id,
+        include_recipients=params["include_recipients"],
+        include_resources=params["include_resources"],
         include_spec=params["include_spec"],
     )
     return {"changed": False, "shares": find_shares(task.client(connection, guard), query, account_id)}

@@ -160,11 +160,22 @@ def run(task, connection, guard):
     check_wait_timeout(params)
     present = params["state"] == "present"
     api = ShareApi(task.client(connection, guard), account_id)
-    request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=task.check_mode,
-                           wait=params["wait"], wait_timeout=params["wait_timeout"],
-                           wait_accounts=None if recipient is None else {recipient})
-    result = converge_part(api, request, lambda share: plan_recipient(share, recipient, organization, present),
-                           recipient_picker(recipient), "recipient")
+    request = ShareRequest(
+        name=params["share_name"],
+        share_id=share_id,
+        present=present,
+        check_mode=task.check_mode,
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+        wait_accounts=None if recipient is None else {recipient},
+    )
+    result = converge_part(
+        api,
+        request,
+        lambda share: plan_recipient(share, recipient, organization, present),
+        recipient_picker(recipient),
+        "recipient",
+    )
     if not task.diff:
         del result["diff"]
     return result

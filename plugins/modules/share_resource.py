@@ -149,8 +149,9 @@ def run(task, connection, guard):
     present = params["state"] == "present"
     api = ShareApi(task.client(connection, guard), account_id)
     request = ShareRequest(name=params["share_name"], share_id=share_id, present=present, check_mode=task.check_mode)
-    result = converge_part(api, request, lambda share: plan_resource(share, key, params["meta"], present),
-                           resource_picker(key), "resource")
+    result = converge_part(
+        api, request, lambda share: plan_resource(share, key, params["meta"], present), resource_picker(key), "resource"
+    )
     if not task.diff:
         del result["diff"]
     return result

@@ -67,7 +67,8 @@ def worker_transport(environ):
                 del _transports[stale]
             transport = _transports[key] = KeepAliveTransport(
                 proxies={scheme: url for scheme, url in proxies.items() if scheme != "no"},
-                bypass=lambda host: urllib.request.proxy_bypass_environment(host, proxies))
+                bypass=lambda host: urllib.request.proxy_bypass_environment(host, proxies),
+            )
     return transport
 
 
@@ -102,7 +103,9 @@ class ModuleAction(ActionBase):
         return None
 
     def _run_in_process(self, task_vars):
-        validation = ArgumentSpecValidator(self.module.argument_spec(), **self.module.RULES).validate(dict(self._task.args))
+        validation = ArgumentSpecValidator(self.module.argument_spec(), **self.module.RULES).validate(
+            dict(self._task.args)
+        )
         no_log_values = set(validation._no_log_values)
         if validation.error_messages:
             message = validation.errors.msg
@@ -113,15 +116,26 @@ class ModuleAction(ActionBase):
         task_environment = {}
         self._compute_environment_string(task_environment)
         environ = dict(os.environ, **task_environment)
-        task = Task(params=validation.validated_parameters, check_mode=self._task.check_mode, diff=self._task.diff,
-                    no_log_values=no_log_values, transport=worker_transport(environ))
-        return self._finished(execute(task, self.module.run, environ, writes=self.module.WRITES),
-                              validation, task.no_log_values, task_vars)
+        task = Task(
+            params=validation.validated_parameters,
+            check_mode=self._task.check_mode,
+            diff=self._task.diff,
+            no_log_values=no_log_values,
+            transport=worker_transport(environ),
+        )
+        return self._finished(
+            execute(task, self.module.run, environ, writes=self.module.WRITES),
+            validation,
+            task.no_log_values,
+            task_vars,
+        )
 
     def _finished(self, result, validation, no_log_values, task_vars):
         """The result as the module would return it: alias warnings, ``invocation`` where modules add it, no secret."""
-        warnings = ["Both option {} and its alias {} are set.".format(warning["option"], warning["alias"])
-                    for warning in validation._warnings]
+        warnings = [
+            "Both option {} and its alias {} are set.".format(warning["option"], warning["alias"])
+            for warning in validation._warnings
+        ]
         if warnings:
             result["warnings"] = result.get("warnings", []) + warnings
         if self._inject_invocation(task_vars):

@@ -33,15 +33,32 @@ from cloudflare.types.resource_sharing import (
     ResourceUpdateResponse,
 )
 
-from ansible_collections.edgeops.cloudflare.tests.emulator.harness import EMAIL, KEY, MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
+    EMAIL,
+    KEY,
+    MAIN_ACCOUNT,
+    MAIN_ORG,
+    MEMBER_ACCOUNTS,
+    TOKEN,
+    Emulator,
+)
 
 MEMBER_B, MEMBER_C, MEMBER_D = MEMBER_ACCOUNTS
-RULESET = {"resource_id": "ruleset-1", "resource_account_id": MAIN_ACCOUNT, "resource_type": "custom-ruleset",
-           "meta": {}}
+RULESET = {
+    "resource_id": "ruleset-1",
+    "resource_account_id": MAIN_ACCOUNT,
+    "resource_type": "custom-ruleset",
+    "meta": {},
+}
 SDK_WRAPPERS = {"with_raw_response", "with_streaming_response"}
 SDK_SUB_RESOURCES = {"recipients", "resources"}
-SDK_ENVIRONMENT = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL",
-                   "CLOUDFLARE_API_USER_SERVICE_KEY", "CLOUDFLARE_BASE_URL")
+SDK_ENVIRONMENT = (
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_API_KEY",
+    "CLOUDFLARE_EMAIL",
+    "CLOUDFLARE_API_USER_SERVICE_KEY",
+    "CLOUDFLARE_BASE_URL",
+)
 
 
 pytestmark = pytest.mark.usefixtures("clean_emulator")  # every test starts from the default world
@@ -56,8 +73,9 @@ def _no_cloudflare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def sdk_client(emulator: Emulator, **credentials: str) -> Cloudflare:
     # Strict: an answer that does not fit the SDK's models raises instead of passing through raw.
-    return Cloudflare(base_url=emulator.base_url, max_retries=0, timeout=10, _strict_response_validation=True,
-                      **credentials)
+    return Cloudflare(
+        base_url=emulator.base_url, max_retries=0, timeout=10, _strict_response_validation=True, **credentials
+    )
 
 
 @pytest.fixture
@@ -71,16 +89,20 @@ def assert_utc(*moments: datetime) -> None:
         assert isinstance(moment, datetime) and moment.utcoffset() == timedelta(0)
 
 
-def create_share(client: Cloudflare, recipients: list[dict] | None = None,
-                 resources: list[dict] | None = None) -> ResourceSharingCreateResponse:
+def create_share(
+    client: Cloudflare, recipients: list[dict] | None = None, resources: list[dict] | None = None
+) -> ResourceSharingCreateResponse:
     return client.resource_sharing.create(
-        account_id=MAIN_ACCOUNT, name="waf",
+        account_id=MAIN_ACCOUNT,
+        name="waf",
         recipients=[{"recipient_account_id": MEMBER_B}] if recipients is None else recipients,
-        resources=[RULESET] if resources is None else resources)
+        resources=[RULESET] if resources is None else resources,
+    )
 
 
-def new_share(client: Cloudflare, recipients: list[dict] | None = None,
-              resources: list[dict] | None = None) -> ResourceSharingGetResponse:
+def new_share(
+    client: Cloudflare, recipients: list[dict] | None = None, resources: list[dict] | None = None
+) -> ResourceSharingGetResponse:
     """A new share read back with its resources (the create answer does not promise them)."""
     created = create_share(client, recipients, resources)
     return client.resource_sharing.get(created.id, account_id=MAIN_ACCOUNT, include_resources=True)
@@ -106,7 +128,11 @@ def test_resource_sharing_create(client, emulator):
     assert (share.associating_recipient_count, share.associated_recipient_count) == (1, 0)
     [shared] = share.resources
     assert (shared.resource_type, shared.resource_version, shared.status, shared.meta) == (
-        "custom-ruleset", 0, "active", {})
+        "custom-ruleset",
+        0,
+        "active",
+        {},
+    )
     assert_utc(shared.created, shared.modified)
 
     organization_share = create_share(client, recipients=[{}])
@@ -124,9 +150,16 @@ def test_resource_sharing_update(client):
 
 
 def test_resource_sharing_list(client, emulator):
-    seeded = emulator.seed([{"name": f"share-{n:02}", "recipients": [{"account_id": MEMBER_B}],
-                             "resources": [{"resource_id": f"r{n}", "resource_type": "gateway-policy"}]}
-                            for n in range(45)])
+    seeded = emulator.seed(
+        [
+            {
+                "name": f"share-{n:02}",
+                "recipients": [{"account_id": MEMBER_B}],
+                "resources": [{"resource_id": f"r{n}", "resource_type": "gateway-policy"}],
+            }
+            for n in range(45)
+        ]
+    )
     emulator.clear_log()
     listed = list(client.resource_sharing.list(account_id=MAIN_ACCOUNT, per_page=20))
     assert [share.id for share in listed] == [share["id"] for share in seeded]
@@ -137,9 +170,17 @@ def test_resource_sharing_list(client, emulator):
 
     emulator.clear_log()
     [first] = client.resource_sharing.list(
-        account_id=MAIN_ACCOUNT, status="active", kind="sent", target_type="account",
-        resource_types=["gateway-policy", "trust-grant"], order="name", direction="desc",
-        include_resources=True, include_recipient_counts=True, per_page=1).result
+        account_id=MAIN_ACCOUNT,
+        status="active",
+        kind="sent",
+        target_type="account",
+        resource_types=["gateway-policy", "trust-grant"],
+        order="name",
+        direction="desc",
+        include_resources=True,
+        include_recipient_counts=True,
+        per_page=1,
+    ).result
     assert first.name == "share-44" and first.kind == "sent"
     assert first.resources[0].resource_type == "gateway-policy" and first.associated_recipient_count == 1
     [(_method, query)] = sdk_requests(emulator)
@@ -157,14 +198,16 @@ def test_resource_sharing_delete(client):
 
 def test_resource_sharing_get(client, emulator):
     share = new_share(client)
-    fetched = client.resource_sharing.get(share.id, account_id=MAIN_ACCOUNT, include_resources=True,
-                                          include_recipient_counts=True)
+    fetched = client.resource_sharing.get(
+        share.id, account_id=MAIN_ACCOUNT, include_resources=True, include_recipient_counts=True
+    )
     assert isinstance(fetched, ResourceSharingGetResponse)
     assert (fetched.id, fetched.name, fetched.associated_recipient_count) == (share.id, "waf", 1)
     assert [r.resource_id for r in fetched.resources] == ["ruleset-1"]
 
-    [received] = emulator.seed([{"name": "for-a", "account_id": MEMBER_B,
-                                 "recipients": [{"account_id": MAIN_ACCOUNT}]}])
+    [received] = emulator.seed(
+        [{"name": "for-a", "account_id": MEMBER_B, "recipients": [{"account_id": MAIN_ACCOUNT}]}]
+    )
     seen_by_recipient = client.resource_sharing.get(received["id"], account_id=MAIN_ACCOUNT)
     assert (seen_by_recipient.kind, seen_by_recipient.account_id) == ("received", MEMBER_B)
 
@@ -174,13 +217,15 @@ def test_resource_sharing_get(client, emulator):
 
 def test_recipients_create(client):
     share = new_share(client)
-    added = client.resource_sharing.recipients.create(share.id, path_account_id=MAIN_ACCOUNT,
-                                                      recipient_account_id=MEMBER_C)
+    added = client.resource_sharing.recipients.create(
+        share.id, path_account_id=MAIN_ACCOUNT, recipient_account_id=MEMBER_C
+    )
     assert isinstance(added, RecipientCreateResponse)
     assert (added.account_id, added.association_status, added.resources) == (MEMBER_C, "associating", None)
     assert_utc(added.created, added.modified)
-    by_alias = client.resource_sharing.recipients.create(share.id, path_account_id=MAIN_ACCOUNT,
-                                                         body_account_id=MEMBER_D)
+    by_alias = client.resource_sharing.recipients.create(
+        share.id, path_account_id=MAIN_ACCOUNT, body_account_id=MEMBER_D
+    )
     assert by_alias.account_id == MEMBER_D
 
 
@@ -196,8 +241,9 @@ def test_recipients_list(client):
 def test_recipients_get(client):
     share = new_share(client)
     [recipient] = client.resource_sharing.recipients.list(share.id, account_id=MAIN_ACCOUNT)
-    fetched = client.resource_sharing.recipients.get(recipient.id, account_id=MAIN_ACCOUNT, share_id=share.id,
-                                                     include_resources=True)
+    fetched = client.resource_sharing.recipients.get(
+        recipient.id, account_id=MAIN_ACCOUNT, share_id=share.id, include_resources=True
+    )
     assert isinstance(fetched, RecipientGetResponse)
     assert (fetched.id, fetched.account_id) == (recipient.id, MEMBER_B)
     assert [r.resource_id for r in fetched.resources] == ["ruleset-1"]
@@ -217,18 +263,28 @@ def test_recipients_delete(client):
 def test_resources_create(client):
     share = new_share(client)
     added = client.resource_sharing.resources.create(
-        share.id, account_id=MAIN_ACCOUNT, resource_id="11111111-2222-3333-4444-555555555555",
-        resource_account_id=MAIN_ACCOUNT, resource_type="gateway-policy", meta={"note": "uuid ids are fine"})
+        share.id,
+        account_id=MAIN_ACCOUNT,
+        resource_id="11111111-2222-3333-4444-555555555555",
+        resource_account_id=MAIN_ACCOUNT,
+        resource_type="gateway-policy",
+        meta={"note": "uuid ids are fine"},
+    )
     assert isinstance(added, ResourceCreateResponse)
     assert (added.resource_type, added.status, added.resource_version, added.meta) == (
-        "gateway-policy", "active", 0, {"note": "uuid ids are fine"})
+        "gateway-policy",
+        "active",
+        0,
+        {"note": "uuid ids are fine"},
+    )
     assert_utc(added.created, added.modified)
 
 
 def test_resources_update(client):
     share = new_share(client)
-    updated = client.resource_sharing.resources.update(share.resources[0].id, account_id=MAIN_ACCOUNT,
-                                                       share_id=share.id, meta={"version": 2})
+    updated = client.resource_sharing.resources.update(
+        share.resources[0].id, account_id=MAIN_ACCOUNT, share_id=share.id, meta={"version": 2}
+    )
     assert isinstance(updated, ResourceUpdateResponse)
     assert (updated.meta, updated.resource_version) == ({"version": 2}, 1)
     assert updated.modified > updated.created
@@ -240,23 +296,24 @@ def test_resources_list(client):
     listed = list(client.resource_sharing.resources.list(share.id, account_id=MAIN_ACCOUNT, per_page=1))
     assert [(r.resource_id, r.status) for r in listed] == [("ruleset-1", "active"), ("ruleset-2", "deleted")]
     assert all(isinstance(r, ResourceListResponse) for r in listed)
-    active = client.resource_sharing.resources.list(share.id, account_id=MAIN_ACCOUNT, status="active",
-                                                    resource_type="custom-ruleset")
+    active = client.resource_sharing.resources.list(
+        share.id, account_id=MAIN_ACCOUNT, status="active", resource_type="custom-ruleset"
+    )
     assert [r.resource_id for r in active] == ["ruleset-1"]
 
 
 def test_resources_delete(client):
     share = new_share(client)
-    removed = client.resource_sharing.resources.delete(share.resources[0].id, account_id=MAIN_ACCOUNT,
-                                                       share_id=share.id)
+    removed = client.resource_sharing.resources.delete(
+        share.resources[0].id, account_id=MAIN_ACCOUNT, share_id=share.id
+    )
     assert isinstance(removed, ResourceDeleteResponse)
     assert removed.status == "deleting"
 
 
 def test_resources_get(client):
     share = new_share(client)
-    fetched = client.resource_sharing.resources.get(share.resources[0].id, account_id=MAIN_ACCOUNT,
-                                                    share_id=share.id)
+    fetched = client.resource_sharing.resources.get(share.resources[0].id, account_id=MAIN_ACCOUNT, share_id=share.id)
     assert isinstance(fetched, ResourceGetResponse)
     assert fetched == ResourceGetResponse.model_validate(share.resources[0].model_dump())
 
@@ -304,15 +361,18 @@ def unavailable_fault(emulator: Emulator, client: Cloudflare) -> None:
     client.resource_sharing.list(account_id=MAIN_ACCOUNT)
 
 
-@pytest.mark.parametrize(("trigger", "exception", "code"), [
-    (wrong_token, cloudflare.PermissionDeniedError, 10000),
-    (unauthorized_fault, cloudflare.AuthenticationError, 10000),
-    (missing_share, cloudflare.NotFoundError, 1004),
-    (empty_name, cloudflare.BadRequestError, 1001),
-    (recipient_twice, cloudflare.ConflictError, 1007),
-    (rate_limited, cloudflare.RateLimitError, 971),
-    (unavailable_fault, cloudflare.InternalServerError, 10001),
-])
+@pytest.mark.parametrize(
+    ("trigger", "exception", "code"),
+    [
+        (wrong_token, cloudflare.PermissionDeniedError, 10000),
+        (unauthorized_fault, cloudflare.AuthenticationError, 10000),
+        (missing_share, cloudflare.NotFoundError, 1004),
+        (empty_name, cloudflare.BadRequestError, 1001),
+        (recipient_twice, cloudflare.ConflictError, 1007),
+        (rate_limited, cloudflare.RateLimitError, 971),
+        (unavailable_fault, cloudflare.InternalServerError, 10001),
+    ],
+)
 def test_errors_map_to_sdk_exceptions(emulator, client, trigger: Callable, exception: type, code: int):
     with pytest.raises(exception) as raised:
         trigger(emulator, client)
@@ -335,13 +395,26 @@ def test_sdk_auto_pagination_without_per_page_repeats_items(client, emulator):
 
 
 def test_every_sdk_method_has_a_test(client):
-    groups = {"resource_sharing": client.resource_sharing, "recipients": client.resource_sharing.recipients,
-              "resources": client.resource_sharing.resources}
-    methods = {name: {attribute for attribute in dir(resource) if not attribute.startswith("_")
-                      and inspect.ismethod(getattr(resource, attribute))} for name, resource in groups.items()}
+    groups = {
+        "resource_sharing": client.resource_sharing,
+        "recipients": client.resource_sharing.recipients,
+        "resources": client.resource_sharing.resources,
+    }
+    methods = {
+        name: {
+            attribute
+            for attribute in dir(resource)
+            if not attribute.startswith("_") and inspect.ismethod(getattr(resource, attribute))
+        }
+        for name, resource in groups.items()
+    }
     other_attributes = {attribute for attribute in dir(client.resource_sharing) if not attribute.startswith("_")}
     assert other_attributes - methods["resource_sharing"] - SDK_WRAPPERS == SDK_SUB_RESOURCES
-    untested = sorted(f"{group}.{method}" for group, names in methods.items() for method in names
-                      if f"test_{group}_{method}" not in globals())
+    untested = sorted(
+        f"{group}.{method}"
+        for group, names in methods.items()
+        for method in names
+        if f"test_{group}_{method}" not in globals()
+    )
     assert not untested, f"SDK methods without a contract test: {untested}"
     assert sum(len(names) for names in methods.values()) == 14

@@ -20,15 +20,18 @@ FAST_RETRIES = RetryPolicy(max_retries=1, backoff_base=0.01)
 
 
 def share_api(emulator, timeout=2.0, retry_policy=FAST_RETRIES):
-    client = CloudflareClient(emulator.base_url, {"Authorization": "Bearer " + TOKEN}, timeout=timeout,
-                              retry_policy=retry_policy)
+    client = CloudflareClient(
+        emulator.base_url, {"Authorization": "Bearer " + TOKEN}, timeout=timeout, retry_policy=retry_policy
+    )
     return ShareApi(client, MAIN_ACCOUNT)
 
 
 def converge_share(api, params, share_id=None, check_mode=False):
     """What the ``share`` module does with these options (state present); returns its result dict."""
     desired = desired_from_params(params, MAIN_ACCOUNT)
-    request = ShareRequest(name=params.get("name"), share_id=share_id, present=True, check_mode=check_mode, desired=desired)
+    request = ShareRequest(
+        name=params.get("name"), share_id=share_id, present=True, check_mode=check_mode, desired=desired
+    )
     return converge(api, request)
 
 

@@ -42,8 +42,13 @@ def secret_forms(secret):
     """The ways a secret could leak: as is, URL-encoded, base64 (as in a Basic auth header), escaped as Python's
     repr or JSON would show it, and (for a secret with control characters) each piece between them of 6+
     characters."""
-    forms = {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode(),
-             secret.encode("unicode_escape").decode("ascii"), json.dumps(secret)[1:-1]}
+    forms = {
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        base64.b64encode(secret.encode()).decode(),
+        secret.encode("unicode_escape").decode("ascii"),
+        json.dumps(secret)[1:-1],
+    }
     forms |= {piece for piece in re.split(r"[\x00-\x1f\x7f]+", secret) if len(piece) >= 6}
     return forms
 
@@ -97,25 +102,29 @@ class AnsibleRunner:
 
     def environment(self, auth="env", extra=None):
         env = {key: value for key, value in os.environ.items() if not key.startswith("CLOUDFLARE_")}
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(self.collections_path),
-            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
-            "ANSIBLE_CALLBACKS_ENABLED": "record_results",
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
-            # The module processes of this runner are the ones whose command line holds this path.
-            "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),
-            "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
-            "PATH": "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
-        })
+        env.update(
+            {
+                "ANSIBLE_COLLECTIONS_PATH": str(self.collections_path),
+                "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+                "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+                "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
+                # The module processes of this runner are the ones whose command line holds this path.
+                "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),
+                "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
+                "PATH": "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
+            }
+        )
         if auth == "env":
-            env.update({
-                "CLOUDFLARE_API_TOKEN": TOKEN,
-                "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT,
-                "CLOUDFLARE_BASE_URL": self.emulator.base_url,
-            })
+            env.update(
+                {
+                    "CLOUDFLARE_API_TOKEN": TOKEN,
+                    "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT,
+                    "CLOUDFLARE_BASE_URL": self.emulator.base_url,
+                }
+            )
         env.update(extra or {})
         return env
 
@@ -123,8 +132,9 @@ class AnsibleRunner:
         self.count += 1
         results_file = self.workdir / (f"results-{self.count}.jsonl")
         env = dict(env, RECORD_RESULTS_FILE=str(results_file))
-        completed = subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
-                                   timeout=PROCESS_TIMEOUT, check=False)
+        completed = subprocess.run(
+            command, env=env, cwd=self.workdir, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False
+        )
         recorded = results_file.read_text() if results_file.exists() else ""
         self.secrets |= set(secrets) | {env[name] for name in SECRET_VARIABLES if env.get(name)}
         self.assert_no_secret_in(completed.stdout + completed.stderr + recorded, f"the output of {command[0]}")
@@ -136,7 +146,9 @@ class AnsibleRunner:
             for form in secret_forms(secret):
                 assert form not in text, f"a secret ({secret[:3]}...) leaked into {where}"
 
-    def _playbook_command(self, tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, extra_vars=None, play=None):
+    def _playbook_command(
+        self, tasks, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, extra_vars=None, play=None
+    ):
         self.count += 1
         path = self.workdir / (f"playbook-{self.count}.yml")
         play_spec = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}
@@ -160,7 +172,13 @@ class AnsibleRunner:
 
     def playbook_file(self, path, extra_vars=None, check=False, env=None):
         """Run a playbook file as it is written (credentials for the emulator from the environment)."""
-        command = [str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path), "-" + "v" * DEFAULT_VERBOSITY]
+        command = [
+            str(ANSIBLE_BIN / "ansible-playbook"),
+            "-i",
+            str(self.inventory),
+            str(path),
+            "-" + "v" * DEFAULT_VERBOSITY,
+        ]
         command += ["--check"] if check else []
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
@@ -174,8 +192,15 @@ class AnsibleRunner:
         command, secrets = self._playbook_command(tasks, **options)
         self.secrets |= secrets
         env = dict(self.environment(), RECORD_RESULTS_FILE=str(self.workdir / (f"background-{self.count}.jsonl")))
-        return subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=new_session)
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=new_session,
+        )
 
     def run_processes(self):
         """Pids of the processes this runner started that still run: ansible-playbook, its workers (which run the
@@ -201,8 +226,16 @@ class AnsibleRunner:
 
     def adhoc(self, module, args, check=False, diff=False, verbosity=DEFAULT_VERBOSITY, auth="env", env=None):
         """Run ``ansible localhost -m module -a args`` (args: a dict sent as JSON, or a k=v string)."""
-        command = [str(ANSIBLE_BIN / "ansible"), "localhost", "-i", str(self.inventory), "-m", module,
-                   "-a", args if isinstance(args, str) else json.dumps(args)]
+        command = [
+            str(ANSIBLE_BIN / "ansible"),
+            "localhost",
+            "-i",
+            str(self.inventory),
+            "-m",
+            module,
+            "-a",
+            args if isinstance(args, str) else json.dumps(args),
+        ]
         command += ["--check"] if check else []
         command += ["--diff"] if diff else []
         command += ["-" + "v" * verbosity] if verbosity else []

@@ -39,12 +39,15 @@ def only_share(emulator, status="active"):
 
 
 def active_accounts(share):
-    return sorted(r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated"))
+    return sorted(
+        r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated")
+    )
 
 
 def seed_share(emulator, name="waf", recipients=(A,), resources=None, **extra):
-    item = dict(name=name, recipients=[{"account_id": r} for r in recipients],
-                resources=resources or [resource()], **extra)
+    item = dict(
+        name=name, recipients=[{"account_id": r} for r in recipients], resources=resources or [resource()], **extra
+    )
     return emulator.seed([item])[0]
 
 

@@ -16,11 +16,23 @@ METAS = [{}, {"tier": "gold"}, {"list": [1, 2]}]
 MAX_EXAMPLES = 60
 EXAMPLES_RUN = []
 
-recipient_records = st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(
-    ["associating", "associated", "disassociating", "disassociated"])), max_size=5, unique_by=lambda item: item[0])
-resource_records = st.lists(st.tuples(st.sampled_from(RESOURCE_IDS), st.sampled_from(TYPES), st.sampled_from(METAS),
-                                      st.sampled_from(["active", "deleting", "deleted"])),
-                            max_size=5, unique_by=lambda item: item[:2])
+recipient_records = st.lists(
+    st.tuples(
+        st.sampled_from(ACCOUNTS), st.sampled_from(["associating", "associated", "disassociating", "disassociated"])
+    ),
+    max_size=5,
+    unique_by=lambda item: item[0],
+)
+resource_records = st.lists(
+    st.tuples(
+        st.sampled_from(RESOURCE_IDS),
+        st.sampled_from(TYPES),
+        st.sampled_from(METAS),
+        st.sampled_from(["active", "deleting", "deleted"]),
+    ),
+    max_size=5,
+    unique_by=lambda item: item[:2],
+)
 
 
 @st.composite
@@ -28,11 +40,18 @@ def worlds(draw):
     """The target share (maybe absent), plus noise: a duplicate-named share of another name and a received share."""
     target = None
     if draw(st.booleans()):
-        target = {"name": "target",
-                  "recipients": [{"account_id": a, "association_status": s} for a, s in draw(recipient_records)],
-                  "resources": [{"resource_id": r, "resource_type": t, "meta": m, "status": s} for r, t, m, s in draw(resource_records)]}
-    noise = [{"name": "other"}, {"name": "other"},
-             {"name": "target", "account_id": FOREIGN_ACCOUNT, "recipients": [{"account_id": MAIN_ACCOUNT}]}]
+        target = {
+            "name": "target",
+            "recipients": [{"account_id": a, "association_status": s} for a, s in draw(recipient_records)],
+            "resources": [
+                {"resource_id": r, "resource_type": t, "meta": m, "status": s} for r, t, m, s in draw(resource_records)
+            ],
+        }
+    noise = [
+        {"name": "other"},
+        {"name": "other"},
+        {"name": "target", "account_id": FOREIGN_ACCOUNT, "recipients": [{"account_id": MAIN_ACCOUNT}]},
+    ]
     for share in noise:
         share.setdefault("resources", [{"resource_id": RESOURCE_IDS[0], "resource_type": TYPES[0]}])
         share.setdefault("recipients", [{"account_id": ACCOUNTS[0]}])
@@ -42,11 +61,23 @@ def worlds(draw):
 @st.composite
 def desired_specs(draw):
     recipients = draw(st.lists(st.sampled_from(ACCOUNTS), min_size=1, max_size=5, unique=True))
-    resources = draw(st.lists(st.tuples(st.sampled_from(RESOURCE_IDS), st.sampled_from(TYPES), st.sampled_from(METAS)),
-                              min_size=1, max_size=5, unique_by=lambda item: item[:2]))
-    return {"name": "target", "recipients": [{"account_id": a} for a in recipients],
-            "resources": [{"resource_id": r, "resource_type": t, "resource_account_id": None, "meta": m} for r, t, m in resources],
-            "purge_recipients": draw(st.booleans()), "purge_resources": draw(st.booleans())}
+    resources = draw(
+        st.lists(
+            st.tuples(st.sampled_from(RESOURCE_IDS), st.sampled_from(TYPES), st.sampled_from(METAS)),
+            min_size=1,
+            max_size=5,
+            unique_by=lambda item: item[:2],
+        )
+    )
+    return {
+        "name": "target",
+        "recipients": [{"account_id": a} for a in recipients],
+        "resources": [
+            {"resource_id": r, "resource_type": t, "resource_account_id": None, "meta": m} for r, t, m in resources
+        ],
+        "purge_recipients": draw(st.booleans()),
+        "purge_resources": draw(st.booleans()),
+    }
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -79,6 +110,8 @@ def test_one_run_converges_and_the_second_writes_nothing(clean_emulator, world, 
 
 def test_print_property_examples(capsys):
     with capsys.disabled():
-        print(f"\nconvergence property: {len(EXAMPLES_RUN)} examples over HTTP, {sum(EXAMPLES_RUN)} of them changed "
-              "something, all converged in one run")
+        print(
+            f"\nconvergence property: {len(EXAMPLES_RUN)} examples over HTTP, {sum(EXAMPLES_RUN)} of them changed "
+            "something, all converged in one run"
+        )
     assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, f"hypothesis ran too few examples: {len(EXAMPLES_RUN)}"

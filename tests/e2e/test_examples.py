@@ -34,15 +34,17 @@ MODULES = sorted(path for path in (REPO_ROOT / "plugins" / "modules").glob("*.py
 # the Gateway policy that the removal examples take out. Accounts and the organization are the emulator's
 # fixed world (tests/emulator/CONTRACT.md), which the examples use as they are.
 EXAMPLE_SHARE_ID = "3fd85f74b32742f1bff64a85009dda07"
-WORLD = [{
-    "id": EXAMPLE_SHARE_ID,
-    "name": "Shared WAF rules",
-    "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}, {"account_id": MEMBER_ACCOUNTS[2]}],
-    "resources": [
-        {"resource_type": "custom-ruleset", "resource_id": "0a1b2c3d4e5f40718293a4b5c6d7e8f9"},
-        {"resource_type": "gateway-policy", "resource_id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
-    ],
-}]
+WORLD = [
+    {
+        "id": EXAMPLE_SHARE_ID,
+        "name": "Shared WAF rules",
+        "recipients": [{"account_id": MEMBER_ACCOUNTS[0]}, {"account_id": MEMBER_ACCOUNTS[2]}],
+        "resources": [
+            {"resource_type": "custom-ruleset", "resource_id": "0a1b2c3d4e5f40718293a4b5c6d7e8f9"},
+            {"resource_type": "gateway-policy", "resource_id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
+        ],
+    }
+]
 VAULT_VARS = {"vault_cloudflare_api_token": TOKEN, "vault_cloudflare_email": EMAIL, "vault_cloudflare_api_key": KEY}
 ADHOC_LINE = re.compile(r"^#\s*(ansible\s+\S+\s+.*)$")
 
@@ -97,8 +99,11 @@ def test_examples_run_against_the_emulator(module_path, check, runner, emulator)
     for share_id in literal_values(tasks, "share_id"):
         assert share_id in seeded_ids, f"{module_path.name}: share_id {share_id} is not in this test's WORLD"
     # Ids in examples are the emulator's fixed world, so they stay realistic and the examples run as written.
-    for key, known in (("account_id", (MAIN_ACCOUNT, *MEMBER_ACCOUNTS)), ("recipient_account_id", MEMBER_ACCOUNTS),
-                       ("organization_id", (MAIN_ORG,))):
+    for key, known in (
+        ("account_id", (MAIN_ACCOUNT, *MEMBER_ACCOUNTS)),
+        ("recipient_account_id", MEMBER_ACCOUNTS),
+        ("organization_id", (MAIN_ORG,)),
+    ):
         for value in literal_values(tasks, key):
             assert value in known, f"{module_path.name}: {key} {value} is not in the emulator's world"
     run_examples(runner, emulator, module_path, tasks, leaves, check)
@@ -137,8 +142,11 @@ def run_examples(runner, emulator, module_path, tasks, leaves, check):
     assert run.rc == 0, run.output
     assert [r["task"] for r in run.results] == [task["name"] for task in leaves], run.output
     may_skip = {task["name"] for task in leaves if check and "when" in task}
-    not_ok = [(r["task"], r["status"]) for r in run.results
-              if r["status"] != "ok" and not (r["status"] == "skipped" and r["task"] in may_skip)]
+    not_ok = [
+        (r["task"], r["status"])
+        for r in run.results
+        if r["status"] != "ok" and not (r["status"] == "skipped" and r["task"] in may_skip)
+    ]
     assert not not_ok, f"{module_path.name}: {not_ok}\n{run.output}"
     if check:
         assert emulator.writes() == [], f"check mode wrote: {emulator.writes()}"

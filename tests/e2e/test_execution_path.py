@@ -29,10 +29,13 @@ def play_with(host_variables):
     return {"vars": host_variables}
 
 
-@pytest.mark.parametrize(("variables", "expected"), [
-    (IN_PROCESS, []),
-    (MODULE, ["AnsiballZ_share.py"]),
-])
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (IN_PROCESS, []),
+        (MODULE, ["AnsiballZ_share.py"]),
+    ],
+)
 def test_the_switch_chooses_the_path(runner, emulator, variables, expected):
     run = runner.playbook(share_task("share", **spec()), play=play_with(variables), env=KEEP)
     assert run.task("share")["result"]["changed"] is True, run.output
@@ -40,9 +43,18 @@ def test_the_switch_chooses_the_path(runner, emulator, variables, expected):
 
 
 def test_async_and_a_remote_connection_take_the_module_path(runner, emulator):
-    runner.inventory.write_text(yaml.safe_dump({"all": {"hosts": {
-        "localhost": host_vars(edgeops_cloudflare_in_process=True),
-        "remote": host_vars(ansible_connection="remote_like", edgeops_cloudflare_in_process=True)}}}))
+    runner.inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {
+                        "localhost": host_vars(edgeops_cloudflare_in_process=True),
+                        "remote": host_vars(ansible_connection="remote_like", edgeops_cloudflare_in_process=True),
+                    }
+                }
+            }
+        )
+    )
     env = dict(KEEP, ANSIBLE_CONNECTION_PLUGINS=CONNECTION_PLUGINS)
     delegated = dict(share_task("delegated", **spec(name="delegated")), delegate_to="remote")
     run = runner.playbook(delegated, env=env)
@@ -60,8 +72,10 @@ CASES = [
     share_task("change", **spec(recipients=(C,), resources=[resource()])),
     dict(share_task("bad option", **dict(spec(), colour="red")), ignore_errors=True),
     dict(share_task("bad id", **spec(recipients=("nope",))), ignore_errors=True),
-    dict(share_task("api refusal", **spec(name="x" * 40, recipients=("9e1d4c7b2a5f4e8d8c3b6a9f2e5d8c41",))),
-         ignore_errors=True),
+    dict(
+        share_task("api refusal", **spec(name="x" * 40, recipients=("9e1d4c7b2a5f4e8d8c3b6a9f2e5d8c41",))),
+        ignore_errors=True,
+    ),
     {"name": "info", "edgeops.cloudflare.share_info": {"name": "waf", "include_recipients": True}, "register": "r"},
     {"name": "bulk", "edgeops.cloudflare.shares": {"shares": [spec(name="bulk")]}, "register": "r"},
     share_task("delete", name="waf", state="absent"),
@@ -107,8 +121,15 @@ def test_adhoc_on_both_paths(runner, emulator, variables):
 
 def test_a_loop_reuses_one_connection_in_process(runner, emulator):
     items = [spec(name=f"loop-{n:02d}") for n in range(10)]
-    task = {"name": "loop", "loop": items, "edgeops.cloudflare.share": {
-        "name": "{{ item.name }}", "recipients": "{{ item.recipients }}", "resources": "{{ item.resources }}"}}
+    task = {
+        "name": "loop",
+        "loop": items,
+        "edgeops.cloudflare.share": {
+            "name": "{{ item.name }}",
+            "recipients": "{{ item.recipients }}",
+            "resources": "{{ item.resources }}",
+        },
+    }
     run = runner.playbook(task, play=play_with(IN_PROCESS))
     assert run.rc == 0, run.output
     assert len(emulator.state()) == 10

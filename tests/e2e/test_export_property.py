@@ -22,19 +22,36 @@ METAS = [{}, {"owner": "netops"}, {"nested": {"list": [1, {"b": 2}]}, "a": None}
 MAX_EXAMPLES = 50
 EXAMPLES_RUN = []
 
-recipient_records = st.lists(st.tuples(st.sampled_from(MEMBER_ACCOUNTS), st.sampled_from(
-    ["associating", "associated", "disassociating", "disassociated"])), max_size=3, unique_by=lambda item: item[0])
-resource_records = st.lists(st.tuples(st.sampled_from(RESOURCE_IDS), st.sampled_from(TYPES), st.sampled_from(METAS),
-                                      st.sampled_from(["active", "active", "deleting", "deleted"])),
-                            max_size=4, unique_by=lambda item: item[:2])
+recipient_records = st.lists(
+    st.tuples(
+        st.sampled_from(MEMBER_ACCOUNTS),
+        st.sampled_from(["associating", "associated", "disassociating", "disassociated"]),
+    ),
+    max_size=3,
+    unique_by=lambda item: item[0],
+)
+resource_records = st.lists(
+    st.tuples(
+        st.sampled_from(RESOURCE_IDS),
+        st.sampled_from(TYPES),
+        st.sampled_from(METAS),
+        st.sampled_from(["active", "active", "deleting", "deleted"]),
+    ),
+    max_size=4,
+    unique_by=lambda item: item[:2],
+)
 
 
 @st.composite
 def shares(draw):
     shape = draw(st.sampled_from(["account", "organization", "received"]))
-    share = {"name": draw(st.sampled_from(NAMES)), "status": draw(st.sampled_from(["active", "active", "deleting", "deleted"])),
-             "resources": [{"resource_id": r, "resource_type": t, "meta": m, "status": s}
-                           for r, t, m, s in draw(resource_records)]}
+    share = {
+        "name": draw(st.sampled_from(NAMES)),
+        "status": draw(st.sampled_from(["active", "active", "deleting", "deleted"])),
+        "resources": [
+            {"resource_id": r, "resource_type": t, "meta": m, "status": s} for r, t, m, s in draw(resource_records)
+        ],
+    }
     if shape == "organization":
         share.update(target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
     elif shape == "received":
@@ -53,9 +70,13 @@ def test_exported_specs_converge_with_no_write(clean_emulator, world):
     emulator.reset()
     emulator.seed(world)
     api = share_api(emulator)
-    exported = find_shares(api.client, InfoQuery(filters={"kind": "sent", "status": "active"}, include_spec=True), MAIN_ACCOUNT)
+    exported = find_shares(
+        api.client, InfoQuery(filters={"kind": "sent", "status": "active"}, include_spec=True), MAIN_ACCOUNT
+    )
     specs = [share["spec"] for share in exported]
-    assert len(specs) == sum(1 for s in world if s["status"] == "active" and s.get("account_id", MAIN_ACCOUNT) == MAIN_ACCOUNT)
+    assert len(specs) == sum(
+        1 for s in world if s["status"] == "active" and s.get("account_id", MAIN_ACCOUNT) == MAIN_ACCOUNT
+    )
     emulator.clear_log()
     outcomes, notes = converge_all(api, prepare(specs, MAIN_ACCOUNT, False), concurrency=2)
     assert [o for o in outcomes if o["failed"] or o["changed"]] == [] and notes == []
@@ -65,6 +86,8 @@ def test_exported_specs_converge_with_no_write(clean_emulator, world):
 
 def test_print_property_examples(capsys):
     with capsys.disabled():
-        print(f"\nexport round trip: {len(EXAMPLES_RUN)} accounts over HTTP, {sum(EXAMPLES_RUN)} shares exported, "
-              "all converged with no write")
+        print(
+            f"\nexport round trip: {len(EXAMPLES_RUN)} accounts over HTTP, {sum(EXAMPLES_RUN)} shares exported, "
+            "all converged with no write"
+        )
     assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, f"hypothesis ran too few examples: {len(EXAMPLES_RUN)}"

@@ -32,8 +32,16 @@ def res(resource_id, meta=None):
 
 
 def params(name, recipients, resources, **extra):
-    return dict(dict(name=name, recipients=[{"account_id": a} for a in recipients], resources=resources,
-                     purge_recipients=True, purge_resources=True), **extra)
+    return dict(
+        dict(
+            name=name,
+            recipients=[{"account_id": a} for a in recipients],
+            resources=resources,
+            purge_recipients=True,
+            purge_resources=True,
+        ),
+        **extra,
+    )
 
 
 CREATE = params("created", (A, B), [res(R1)])
@@ -44,12 +52,23 @@ SWAP = params("target", (C, D), [res(R3)])
 
 def seed_world(emulator):
     """A bystander share, and the share the reconcile scenario changes; returns (bystander id, target id)."""
-    bystander, target = emulator.seed([
-        {"name": "bystander", "recipients": [{"account_id": B}], "resources": [{"resource_id": R2, "resource_type": "custom-ruleset"}]},
-        {"name": "target", "recipients": [{"account_id": A}, {"account_id": B}],
-         "resources": [{"resource_id": R1, "resource_type": "custom-ruleset", "meta": {"v": 1}},
-                       {"resource_id": R2, "resource_type": "custom-ruleset"}]},
-    ])
+    bystander, target = emulator.seed(
+        [
+            {
+                "name": "bystander",
+                "recipients": [{"account_id": B}],
+                "resources": [{"resource_id": R2, "resource_type": "custom-ruleset"}],
+            },
+            {
+                "name": "target",
+                "recipients": [{"account_id": A}, {"account_id": B}],
+                "resources": [
+                    {"resource_id": R1, "resource_type": "custom-ruleset", "meta": {"v": 1}},
+                    {"resource_id": R2, "resource_type": "custom-ruleset"},
+                ],
+            },
+        ]
+    )
     return bystander["id"], target["id"]
 
 
@@ -85,22 +104,29 @@ def converge_with(engine, api, options, share_id=None):
 
 
 def exposures_of(emulator, share_ids):
-    return {pair for share in emulator.state() if share["id"] in share_ids
-            for pair in _current_pairs(share)}
+    return {pair for share in emulator.state() if share["id"] in share_ids for pair in _current_pairs(share)}
 
 
 def _current_pairs(share):
     if share["status"] != "active":
         return set()
     live = [r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated")]
-    active = [(r["resource_type"], r["resource_account_id"], r["resource_id"]) for r in share["resources"]
-              if r["status"] == "active"]
+    active = [
+        (r["resource_type"], r["resource_account_id"], r["resource_id"])
+        for r in share["resources"]
+        if r["status"] == "active"
+    ]
     return {(share["id"], account, *key) for account in live for key in active}
 
 
 def expected_view(options):
-    return {"name": options["name"], "target_type": "account",
-            "recipients": [{"account_id": a["account_id"]} for a in sorted(options["recipients"], key=lambda r: r["account_id"])]}
+    return {
+        "name": options["name"],
+        "target_type": "account",
+        "recipients": [
+            {"account_id": a["account_id"]} for a in sorted(options["recipients"], key=lambda r: r["account_id"])
+        ],
+    }
 
 
 def clean_requests(emulator, engine, scenario):
@@ -133,7 +159,7 @@ def test_fault_at_every_request(clean_emulator, engine, scenario, fault):
         with pytest.raises(CloudflareError) as failure:
             converge_with(engine, api, options, share_id)
         message = str(failure.value)
-        writes_before = [m for m in methods[:step - 1] if m != "GET"]
+        writes_before = [m for m in methods[: step - 1] if m != "GET"]
         if writes_before:
             assert "Done before the error" in message and "Re-run the task to converge" in message, message
         if method == "POST" and fault in RETRIED:
@@ -150,8 +176,18 @@ def test_fault_at_every_request(clean_emulator, engine, scenario, fault):
         again = converge_with(engine, share_api(emulator), options, share_id)
         assert again["changed"] is False and [r for r in emulator.requests_log() if r["method"] != "GET"] == []
         assert [s for s in emulator.state() if s["id"] == bystander] == bystander_before
-        OUTCOMES.append((engine, scenario, step, method, fault, "failed, {} write(s) done; re-run {}; no exposure".format(
-            len(writes_before), "changed" if result["changed"] else "unchanged")))
+        OUTCOMES.append(
+            (
+                engine,
+                scenario,
+                step,
+                method,
+                fault,
+                "failed, {} write(s) done; re-run {}; no exposure".format(
+                    len(writes_before), "changed" if result["changed"] else "unchanged"
+                ),
+            )
+        )
 
 
 def test_print_fault_table(capsys):
@@ -163,8 +199,10 @@ def test_print_fault_table(capsys):
 
 
 def print_table():
-    print(f"\nfault at request k: {len(OUTCOMES)} combinations, every one failed cleanly, re-converged, left the bystander alone, "
-          "exposed nothing")
+    print(
+        f"\nfault at request k: {len(OUTCOMES)} combinations, every one failed cleanly, re-converged, left the bystander alone, "
+        "exposed nothing"
+    )
     print("{:<7} {:<10} {:<3} {:<6} {:<14} {}".format("engine", "scenario", "k", "method", "fault", "outcome"))
     for row in OUTCOMES:
         print("{:<7} {:<10} {:<3d} {:<6} {:<14} {}".format(*row))

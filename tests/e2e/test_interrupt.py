@@ -37,17 +37,23 @@ def poll_until(check, limit=POLL_LIMIT, interval=0.1):
 
 
 def bulk_task():
-    items = [{"name": name, "recipients": [{"account_id": A}],
-              "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{0xC000 + n:032x}"}]}
-             for n, name in enumerate(NAMES)]
+    items = [
+        {
+            "name": name,
+            "recipients": [{"account_id": A}],
+            "resources": [{"resource_type": "custom-ruleset", "resource_id": f"{0xC000 + n:032x}"}],
+        }
+        for n, name in enumerate(NAMES)
+    ]
     return {"name": "slow bulk", "edgeops.cloudflare.shares": {"shares": items, "concurrency": 2}}
 
 
 @pytest.mark.parametrize("path", ["in-process", "module"])
 @pytest.mark.parametrize("target", ["process group", "ansible-playbook only"])
 def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runner, emulator, target, path):
-    runner.inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host_vars(
-        edgeops_cloudflare_in_process=path == "in-process")}}}))
+    runner.inventory.write_text(
+        yaml.safe_dump({"all": {"hosts": {"localhost": host_vars(edgeops_cloudflare_in_process=path == "in-process")}}})
+    )
     emulator.add_faults({"method": "POST", "action": "delay", "seconds": CREATE_DELAY, "times": 100})
     process = runner.start_playbook(bulk_task(), new_session=True, verbosity=0)
     # Two creates are on their way (the emulator holds each for CREATE_DELAY seconds before applying it).

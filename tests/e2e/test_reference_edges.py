@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.edgeops.cloudflare.tests.e2e.support import POLICY, RULESET, RULESET_2, resource, seed_share, spec
+from ansible_collections.edgeops.cloudflare.tests.e2e.support import (
+    POLICY,
+    RULESET,
+    RULESET_2,
+    resource,
+    seed_share,
+    spec,
+)
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MEMBER_ACCOUNTS, READ_TOKEN
 
 A, B, C = MEMBER_ACCOUNTS
@@ -55,17 +62,25 @@ def test_wait_fails_at_once_on_a_terminal_association_error_and_names_it(runner,
     result = run.task("wait")
     assert result["status"] == "failed"
     message = result["result"]["msg"]
-    assert f"Cloudflare will not associate it: recipient account {B}, resource {RULESET}: {ENTITLEMENT} (terminal)" in message, message
+    assert (
+        f"Cloudflare will not associate it: recipient account {B}, resource {RULESET}: {ENTITLEMENT} (terminal)"
+        in message
+    ), message
     assert result["result"]["share"]["association_errors"] == [
-        {"account_id": B, "resource_id": RULESET, "error": ENTITLEMENT, "terminal": True}]
+        {"account_id": B, "resource_id": RULESET, "error": ENTITLEMENT, "terminal": True}
+    ]
     # At once: the lookup, its recipients, and one poll of the wait; no waiting for wait_timeout.
-    assert paths(emulator) == [("GET", ""), ("GET", "/{}/recipients".format(share["id"])),
-                               ("GET", "/{}/recipients".format(share["id"]))]
+    assert paths(emulator) == [
+        ("GET", ""),
+        ("GET", "/{}/recipients".format(share["id"])),
+        ("GET", "/{}/recipients".format(share["id"])),
+    ]
 
 
 def test_a_timeout_names_the_errors_cloudflare_still_retries(runner, emulator):
-    share = emulator.seed([dict(name="waf", recipients=[{"account_id": A, "association_status": "associating"}],
-                                resources=[resource()])])[0]
+    share = emulator.seed(
+        [dict(name="waf", recipients=[{"account_id": A, "association_status": "associating"}], resources=[resource()])]
+    )[0]
     emulator.add_association_error(share["id"], A, "Temporary failure", terminal=False)
     run = runner.playbook(task("share", "wait", **spec(wait=True, wait_timeout=1)))
     message = run.task("wait")["result"]["msg"]
@@ -74,8 +89,9 @@ def test_a_timeout_names_the_errors_cloudflare_still_retries(runner, emulator):
 
 
 def test_share_recipient_and_share_info_return_the_association_errors(runner, emulator):
-    share = emulator.seed([dict(name="waf", recipients=[{"account_id": A, "association_status": "associating"}],
-                                resources=[resource()])])[0]
+    share = emulator.seed(
+        [dict(name="waf", recipients=[{"account_id": A, "association_status": "associating"}], resources=[resource()])]
+    )[0]
     emulator.add_association_error(share["id"], A, ENTITLEMENT, terminal=True)
     run = runner.playbook(
         task("share_recipient", "recipient", share_id=share["id"], recipient_account_id=A),
@@ -83,12 +99,14 @@ def test_share_recipient_and_share_info_return_the_association_errors(runner, em
         task("share_info", "info", share_id=share["id"], include_recipients=True),
     )
     recipient = run.task("recipient")["result"]["recipient"]
-    assert recipient["resources"] == [{"resource_id": RULESET, "resource_version": 0, "error": ENTITLEMENT,
-                                       "terminal": True}]
+    assert recipient["resources"] == [
+        {"resource_id": RULESET, "resource_version": 0, "error": ENTITLEMENT, "terminal": True}
+    ]
     assert run.task("waiting recipient")["status"] == "failed"
     assert ENTITLEMENT in run.task("waiting recipient")["result"]["msg"]
     assert run.task("info")["result"]["shares"][0]["association_errors"] == [
-        {"account_id": A, "resource_id": RULESET, "error": ENTITLEMENT, "terminal": True}]
+        {"account_id": A, "resource_id": RULESET, "error": ENTITLEMENT, "terminal": True}
+    ]
 
 
 # --- excluded recipients of organization shares -----------------------------------------------------------
@@ -100,12 +118,15 @@ def org_spec(excluded, **extra):
 
 def live(emulator, share_id):
     share = next(s for s in emulator.state() if s["id"] == share_id)
-    return sorted(r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated"))
+    return sorted(
+        r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated")
+    )
 
 
 def test_excluded_recipients_are_created_converged_and_lifted_in_place(runner, emulator):
-    run = runner.playbook(task("share", "create", **org_spec([A, B])), task("share", "again", **org_spec([B, A])),
-                          diff=True)
+    run = runner.playbook(
+        task("share", "create", **org_spec([A, B])), task("share", "again", **org_spec([B, A])), diff=True
+    )
     created = run.task("create")["result"]
     assert created["changed"] is True and run.task("again")["result"]["changed"] is False, run.output
     share_id = created["share"]["id"]
@@ -129,12 +150,15 @@ def test_excluded_recipients_are_created_converged_and_lifted_in_place(runner, e
 
 
 def test_excluded_recipients_through_shares_share_info_and_the_export(runner, emulator):
-    run = runner.playbook(task("shares", "bulk", shares=[org_spec([A])]),
-                          task("shares", "bulk again", shares=[org_spec([A])]))
+    run = runner.playbook(
+        task("shares", "bulk", shares=[org_spec([A])]), task("shares", "bulk again", shares=[org_spec([A])])
+    )
     assert run.task("bulk")["result"]["changed"] is True and run.task("bulk again")["result"]["changed"] is False
     share_id = run.task("bulk")["result"]["results"][0]["share_id"]
-    run = runner.playbook(task("share_info", "info", share_id=share_id, include_recipients=True),
-                          task("share_info", "export", include_spec=True))
+    run = runner.playbook(
+        task("share_info", "info", share_id=share_id, include_recipients=True),
+        task("share_info", "export", include_spec=True),
+    )
     assert [e["account_id"] for e in run.task("info")["result"]["shares"][0]["excluded_recipients"]] == [A]
     assert run.task("export")["result"]["shares"][0]["spec"]["excluded_recipients"] == [A]
 
@@ -142,9 +166,14 @@ def test_excluded_recipients_through_shares_share_info_and_the_export(runner, em
 def test_excluded_recipients_are_refused_for_account_shares(runner, emulator):
     seed_share(emulator, name="accounts")
     emulator.clear_log()
-    run = runner.playbook(task("share", "with accounts", **dict(spec(), excluded_recipients=[B])),
-                          task("share", "existing", name="accounts", excluded_recipients=[B]))
-    assert "excluded_recipients is for shares that target the whole organization" in run.task("with accounts")["result"]["msg"]
+    run = runner.playbook(
+        task("share", "with accounts", **dict(spec(), excluded_recipients=[B])),
+        task("share", "existing", name="accounts", excluded_recipients=[B]),
+    )
+    assert (
+        "excluded_recipients is for shares that target the whole organization"
+        in run.task("with accounts")["result"]["msg"]
+    )
     assert "targets accounts; excluded_recipients is for shares" in run.task("existing")["result"]["msg"]
     assert writes(emulator) == []
 
@@ -155,8 +184,9 @@ def test_excluded_recipients_are_refused_for_account_shares(runner, emulator):
 def test_a_read_only_token_reads_and_a_write_says_which_permission_it_needs(runner, emulator):
     seed_share(emulator)
     env = {"CLOUDFLARE_API_TOKEN": READ_TOKEN}
-    run = runner.playbook(task("share_info", "read", name="waf"), task("share", "write", **spec(recipients=(A, B))),
-                          env=env)
+    run = runner.playbook(
+        task("share_info", "read", name="waf"), task("share", "write", **spec(recipients=(A, B))), env=env
+    )
     assert run.task("read")["status"] == "ok" and len(run.task("read")["result"]["shares"]) == 1
     message = run.task("write")["result"]["msg"]
     assert "HTTP 403: [10000] Authentication error" in message
@@ -166,8 +196,10 @@ def test_a_read_only_token_reads_and_a_write_says_which_permission_it_needs(runn
 
 def test_an_unknown_share_reads_as_no_share_in_the_account(runner, emulator):
     unknown = "f" * 32
-    run = runner.playbook(task("share_info", "by id", share_id=unknown),
-                          task("share_recipient", "part", share_id=unknown, recipient_account_id=A))
+    run = runner.playbook(
+        task("share_info", "by id", share_id=unknown),
+        task("share_recipient", "part", share_id=unknown, recipient_account_id=A),
+    )
     assert f"no share {unknown} in account {MAIN_ACCOUNT}" in run.task("by id")["result"]["msg"]
     assert f"No active share {unknown} in account {MAIN_ACCOUNT}" in run.task("part")["result"]["msg"]
 
@@ -175,20 +207,29 @@ def test_an_unknown_share_reads_as_no_share_in_the_account(runner, emulator):
 # --- identity and echo: no input makes every run a change -------------------------------------------------
 
 
-@pytest.mark.parametrize("config", [
-    {"resource_id_form": "canonical"},
-    {"empty_meta_echo": "null"},
-    {"empty_meta_echo": "omitted"},
-    {"meta_key_order": "reversed"},
-], ids=["id-normalised", "meta-null", "meta-omitted", "meta-reordered"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"resource_id_form": "canonical"},
+        {"empty_meta_echo": "null"},
+        {"empty_meta_echo": "omitted"},
+        {"meta_key_order": "reversed"},
+    ],
+    ids=["id-normalised", "meta-null", "meta-omitted", "meta-reordered"],
+)
 @pytest.mark.parametrize("module", ["share", "shares"])
 def test_whatever_the_api_echoes_the_second_run_changes_nothing(runner, emulator, config, module):
     emulator.configure(**config)
-    resources = [resource("6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B", "gateway-policy", meta={}),
-                 resource(RULESET_2, meta={"a": 1, "b": {"c": [1, 2]}})]
+    resources = [
+        resource("6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B", "gateway-policy", meta={}),
+        resource(RULESET_2, meta={"a": 1, "b": {"c": [1, 2]}}),
+    ]
     args = spec(resources=resources)
-    tasks = ([task("share", label, **args) for label in ("first", "second")] if module == "share" else
-             [task("shares", label, shares=[args]) for label in ("first", "second")])
+    tasks = (
+        [task("share", label, **args) for label in ("first", "second")]
+        if module == "share"
+        else [task("shares", label, shares=[args]) for label in ("first", "second")]
+    )
     run = runner.playbook(*tasks)
     assert run.task("first")["result"]["changed"] is True, run.output
     assert run.task("second")["result"]["changed"] is False, run.task("second")
@@ -204,8 +245,11 @@ def test_a_deleted_share_that_is_purged_reads_as_deleted_and_the_rerun_changes_n
     seed_share(emulator)
     kept = seed_share(emulator, name="other")
     absent = dict(name="waf", state="absent", wait=True, wait_timeout=30)
-    tasks = ([task("share", label, **absent) for label in ("first", "second")] if module == "share" else
-             [task("shares", label, shares=[absent]) for label in ("first", "second")])
+    tasks = (
+        [task("share", label, **absent) for label in ("first", "second")]
+        if module == "share"
+        else [task("shares", label, shares=[absent]) for label in ("first", "second")]
+    )
     run = runner.playbook(*tasks, task("share_info", "read", name="waf"))
     first = run.task("first")["result"]
     assert first["changed"] is True, run.output

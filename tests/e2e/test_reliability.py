@@ -6,9 +6,22 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS, TOKEN, Emulator
+from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
+    MAIN_ACCOUNT,
+    MAIN_ORG,
+    MEMBER_ACCOUNTS,
+    TOKEN,
+    Emulator,
+)
 from ansible_collections.edgeops.cloudflare.tests.e2e.runner import AnsibleRunner
-from ansible_collections.edgeops.cloudflare.tests.e2e.support import RULESET, resource, seed_share, share_task, spec, writes_of
+from ansible_collections.edgeops.cloudflare.tests.e2e.support import (
+    RULESET,
+    resource,
+    seed_share,
+    share_task,
+    spec,
+    writes_of,
+)
 
 A, B, C = MEMBER_ACCOUNTS
 SHARE_ID = "3fd85f74b32742f1bff64a85009dda07"
@@ -37,56 +50,137 @@ HOSTILE_INPUTS = [
     ("share", "share id with a path", spec(share_id="../../x" + "0" * 25), "share_id must be a 32-character"),
     # ansible-core's argument validation answers this one itself, before the module runs; its message does not
     # name the option (a known ansible-core limitation for list elements with suboptions).
-    ("share", "recipients not a list of mappings", spec() | {"recipients": "abc"}, "dictionary requested, could not parse JSON"),
+    (
+        "share",
+        "recipients not a list of mappings",
+        spec() | {"recipients": "abc"},
+        "dictionary requested, could not parse JSON",
+    ),
     ("share", "non-hex recipient", spec(recipients=("z" * 32,)), "recipients[0].account_id must be a 32-character"),
     ("share", "unknown key in a recipient", spec() | {"recipients": [{"acount_id": A}]}, "recipients.acount_id"),
     ("share", "empty recipients", spec() | {"recipients": []}, "recipients must not be empty"),
-    ("share", "two organizations", spec() | {"recipients": [{"organization_id": MAIN_ORG}, {"organization_id": A}]},
-     "several organizations"),
+    (
+        "share",
+        "two organizations",
+        spec() | {"recipients": [{"organization_id": MAIN_ORG}, {"organization_id": A}]},
+        "several organizations",
+    ),
     ("share", "resource without a type", spec(resources=[{"resource_id": RULESET}]), "resource_type"),
-    ("share", "meta as a string", spec(resources=[resource(meta="not a mapping")]),
-     "argument 'meta' is of type str found in 'resources'. and we were unable to convert to dict"),
-    ("share", "meta as a list", spec(resources=[resource(meta=[1, 2])]),
-     "argument 'meta' is of type list found in 'resources'. and we were unable to convert to dict"),
-    ("share", "absent with recipients", {"name": "waf", "state": "absent", "recipients": [{"account_id": A}]},
-     "state=absent deletes the whole share, but the task also gives recipients"),
-    ("share", "absent with resources", {"name": "waf", "state": "absent", "resources": [resource()]},
-     "edgeops.cloudflare.share_resource with state=absent"),
-    ("share", "resource id with outer whitespace", spec(resources=[resource(" " + RULESET)]),
-     "resources[0].resource_id must not start or end with whitespace"),
+    (
+        "share",
+        "meta as a string",
+        spec(resources=[resource(meta="not a mapping")]),
+        "argument 'meta' is of type str found in 'resources'. and we were unable to convert to dict",
+    ),
+    (
+        "share",
+        "meta as a list",
+        spec(resources=[resource(meta=[1, 2])]),
+        "argument 'meta' is of type list found in 'resources'. and we were unable to convert to dict",
+    ),
+    (
+        "share",
+        "absent with recipients",
+        {"name": "waf", "state": "absent", "recipients": [{"account_id": A}]},
+        "state=absent deletes the whole share, but the task also gives recipients",
+    ),
+    (
+        "share",
+        "absent with resources",
+        {"name": "waf", "state": "absent", "resources": [resource()]},
+        "edgeops.cloudflare.share_resource with state=absent",
+    ),
+    (
+        "share",
+        "resource id with outer whitespace",
+        spec(resources=[resource(" " + RULESET)]),
+        "resources[0].resource_id must not start or end with whitespace",
+    ),
     ("share", "blank resource id", spec(resources=[resource("  ")]), "resources[0].resource_id must be a non-empty"),
-    ("share", "bad resource account", spec(resources=[resource(resource_account_id="nothex")]),
-     "resources[0].resource_account_id must be a 32-character"),
+    (
+        "share",
+        "bad resource account",
+        spec(resources=[resource(resource_account_id="nothex")]),
+        "resources[0].resource_account_id must be a 32-character",
+    ),
     ("share", "unknown key in a resource", spec(resources=[resource(owner="me")]), "resources.owner"),
-    ("share", "same resource, two metas", spec(resources=[resource(meta={"a": 1}), resource(meta={"a": 2})]),
-     "with a different meta"),
+    (
+        "share",
+        "same resource, two metas",
+        spec(resources=[resource(meta={"a": 1}), resource(meta={"a": 2})]),
+        "with a different meta",
+    ),
     ("share", "negative wait_timeout", spec(wait=True, wait_timeout=-5), "wait_timeout must be a positive"),
     ("share", "zero timeout", spec(timeout=0), "timeout must be a positive"),
     ("share", "negative max_retries", spec(max_retries=-1), "max_retries must be 0 or more"),
     ("share", "base_url without scheme", spec(base_url="api.cloudflare.com/client/v4"), "base_url must be an http"),
-    ("share", "base_url below the API root", spec(base_url="https://api.cloudflare.com/client/v4/accounts"),
-     "base_url must point at the API root"),
-    ("share", "base_url without the API path", spec(base_url="https://api.cloudflare.com"), "base_url must point at the API root"),
+    (
+        "share",
+        "base_url below the API root",
+        spec(base_url="https://api.cloudflare.com/client/v4/accounts"),
+        "base_url must point at the API root",
+    ),
+    (
+        "share",
+        "base_url without the API path",
+        spec(base_url="https://api.cloudflare.com"),
+        "base_url must point at the API root",
+    ),
     ("share", "missing ca_path file", spec(ca_path="/nonexistent/ca.pem"), "ca_path must be a readable PEM file"),
     ("share", "unknown state", spec(state="gone"), "value of state must be one of"),
-    ("share", "no name and no share id", {"recipients": [{"account_id": A}]}, "one of the following is required: name, share_id"),
+    (
+        "share",
+        "no name and no share id",
+        {"recipients": [{"account_id": A}]},
+        "one of the following is required: name, share_id",
+    ),
     # The key comes from the environment: ansible-core prints the playbook lines around a failing task, so a
     # literal secret in a playbook file shows up in the error output of the task after it (keep secrets in
     # vault or the environment, as the docs say).
-    ("share", "two auth schemes", spec(api_token=TOKEN, api_key="{{ lookup('env', 'TEST_API_KEY') }}"), "Use one auth scheme"),
+    (
+        "share",
+        "two auth schemes",
+        spec(api_token=TOKEN, api_key="{{ lookup('env', 'TEST_API_KEY') }}"),
+        "Use one auth scheme",
+    ),
     ("share", "email without key", spec(api_email="ops@example.com"), "api_email and api_key go together"),
-    ("share_recipient", "share id and share name", {"share_id": SHARE_ID, "share_name": "waf", "recipient_account_id": A},
-     "mutually exclusive"),
+    (
+        "share_recipient",
+        "share id and share name",
+        {"share_id": SHARE_ID, "share_name": "waf", "recipient_account_id": A},
+        "mutually exclusive",
+    ),
     ("share_recipient", "no recipient", {"share_name": "waf"}, "one of the following is required"),
-    ("share_recipient", "empty recipient", {"share_name": "waf", "recipient_account_id": ""}, "recipient_account_id must be a 32-character"),
-    ("share_recipient", "share name with a tab", {"share_name": "w\taf", "recipient_account_id": A}, "control characters"),
-    ("share_resource", "unknown resource type", {"share_name": "waf", "resource_type": "zone", "resource_id": RULESET},
-     "value of resource_type must be one of"),
-    ("share_resource", "resource meta as a string",
-     {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": RULESET, "meta": "x"},
-     "argument 'meta' is of type str and we were unable to convert to dict"),
-    ("share_resource", "blank share resource id", {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": " "},
-     "resource_id must be a non-empty string"),
+    (
+        "share_recipient",
+        "empty recipient",
+        {"share_name": "waf", "recipient_account_id": ""},
+        "recipient_account_id must be a 32-character",
+    ),
+    (
+        "share_recipient",
+        "share name with a tab",
+        {"share_name": "w\taf", "recipient_account_id": A},
+        "control characters",
+    ),
+    (
+        "share_resource",
+        "unknown resource type",
+        {"share_name": "waf", "resource_type": "zone", "resource_id": RULESET},
+        "value of resource_type must be one of",
+    ),
+    (
+        "share_resource",
+        "resource meta as a string",
+        {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": RULESET, "meta": "x"},
+        "argument 'meta' is of type str and we were unable to convert to dict",
+    ),
+    (
+        "share_resource",
+        "blank share resource id",
+        {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": " "},
+        "resource_id must be a non-empty string",
+    ),
     ("share_info", "share id with filters", {"share_id": SHARE_ID, "name": "waf"}, "mutually exclusive"),
     ("share_info", "unknown resource type filter", {"resource_types": ["zone"]}, "resource_types"),
     ("share_info", "short organization id", {"organization_id": "abc"}, "organization_id must be a 32-character"),
@@ -120,14 +214,17 @@ def test_duplicates_in_one_task_are_merged(runner, emulator):
 # --- transient faults: retried, bounded, counted --------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault, attempts", [
-    ({"action": "status", "status": 429, "retry_after": 1, "times": 2}, 3),
-    ({"action": "status", "status": 429, "times": 2}, 3),
-    ({"action": "status", "status": 502, "times": 2}, 3),
-    ({"action": "status", "status": 503, "times": 2}, 3),
-    ({"action": "status", "status": 504, "times": 2}, 3),
-    ({"action": "drop", "times": 2}, 3),
-])
+@pytest.mark.parametrize(
+    "fault, attempts",
+    [
+        ({"action": "status", "status": 429, "retry_after": 1, "times": 2}, 3),
+        ({"action": "status", "status": 429, "times": 2}, 3),
+        ({"action": "status", "status": 502, "times": 2}, 3),
+        ({"action": "status", "status": 503, "times": 2}, 3),
+        ({"action": "status", "status": 504, "times": 2}, 3),
+        ({"action": "drop", "times": 2}, 3),
+    ],
+)
 def test_transient_faults_on_reads_are_absorbed(runner, emulator, fault, attempts):
     emulator.add_faults(dict(fault, method="GET"))
     run = runner.playbook(share_task("first", **spec()))
@@ -203,14 +300,20 @@ def test_tls_default_verification_fails_readably(tls_runner, tls):
     https_emulator, _ca_file = tls
     run = tls_runner.playbook(share_task("first", **spec()))
     message = run.task("first")["result"]["msg"]
-    assert f"TLS certificate verification of 127.0.0.1:{https_emulator.port} failed" in message and "ca_path" in message, message
+    assert (
+        f"TLS certificate verification of 127.0.0.1:{https_emulator.port} failed" in message and "ca_path" in message
+    ), message
     assert https_emulator.requests_log() == []
 
 
 def test_tls_with_ca_path_works(tls_runner, tls):
     https_emulator, ca_file = tls
-    run = tls_runner.playbook(share_task("first", **spec(ca_path=str(ca_file))), share_task("second", **spec(ca_path=str(ca_file))))
-    assert run.task("first")["result"]["changed"] is True and run.task("second")["result"]["changed"] is False, run.output
+    run = tls_runner.playbook(
+        share_task("first", **spec(ca_path=str(ca_file))), share_task("second", **spec(ca_path=str(ca_file)))
+    )
+    assert run.task("first")["result"]["changed"] is True and run.task("second")["result"]["changed"] is False, (
+        run.output
+    )
     assert len(https_emulator.state()) == 1
 
 
@@ -273,8 +376,10 @@ def test_credentials_that_cannot_be_headers_are_refused_by_name_and_never_echoed
         # ansible-core itself around a failing task, whatever the module does.
         env, label = {"TEST_BAD_TOKEN": TOKEN_WITH_NEWLINE}, "api_token"
         option = {"api_token": "{{ lookup('env', 'TEST_BAD_TOKEN') }}"}
-        tasks = [dict(single, **{"edgeops.cloudflare.share": dict(spec(), **option)}),
-                 dict(bulk, **{"edgeops.cloudflare.shares": dict(shares=[spec()], **option)})]
+        tasks = [
+            dict(single, **{"edgeops.cloudflare.share": dict(spec(), **option)}),
+            dict(bulk, **{"edgeops.cloudflare.shares": dict(shares=[spec()], **option)}),
+        ]
     runner.secrets.add(TOKEN_WITH_NEWLINE)
     run = runner.playbook(*tasks, env=env, verbosity=verbosity)
     for task in ("single", "bulk"):
@@ -286,8 +391,11 @@ def test_credentials_that_cannot_be_headers_are_refused_by_name_and_never_echoed
 
 def test_https_to_a_plain_http_server_says_it_does_not_speak_tls(runner, emulator):
     base_url = emulator.base_url.replace("http://", "https://")
-    bulk = {"name": "bulk", "edgeops.cloudflare.shares": {"shares": [spec()], "base_url": base_url},
-            "ignore_errors": True}
+    bulk = {
+        "name": "bulk",
+        "edgeops.cloudflare.shares": {"shares": [spec()], "base_url": base_url},
+        "ignore_errors": True,
+    }
     run = runner.playbook(dict(share_task("single", **spec(base_url=base_url)), ignore_errors=True), bulk)
     for message in (run.task("single")["result"]["msg"], run.task("bulk")["result"]["msg"]):
         assert f"127.0.0.1:{emulator.port} does not speak TLS" in message, message
@@ -297,19 +405,30 @@ def test_https_to_a_plain_http_server_says_it_does_not_speak_tls(runner, emulato
 def test_empty_environment_values_count_as_unset_and_messages_name_the_variable(runner, emulator, tmp_path):
     # CLOUDFLARE_BASE_URL="" counts as unset: the default API root is used. The request goes to a proxy that
     # is not there (nothing leaves this machine), and the message names the host and the proxy.
-    env = {"CLOUDFLARE_BASE_URL": "", "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-           "NO_PROXY": "", "no_proxy": ""}
+    env = {
+        "CLOUDFLARE_BASE_URL": "",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
     run = runner.playbook(dict(share_task("default root", **spec(max_retries=0)), ignore_errors=True), env=env)
     message = run.task("default root")["result"]["msg"]
     assert "connection to api.cloudflare.com:443 (through the proxy 127.0.0.1:9) failed" in message, message
     # Values from a variable are named by the variable.
     cases = {
-        "bad account variable": ({"CLOUDFLARE_ACCOUNT_ID": "NOT-AN-ID"},
-                                 "CLOUDFLARE_ACCOUNT_ID (the environment variable used for account_id) must be a 32-character"),
-        "bad base_url variable": ({"CLOUDFLARE_BASE_URL": "ftp://example.test/client/v4"},
-                                  "CLOUDFLARE_BASE_URL (the environment variable used for base_url) must be an http"),
-        "blank account variable": ({"CLOUDFLARE_ACCOUNT_ID": "  "},
-                                   "account_id is required: set the account_id option or the CLOUDFLARE_ACCOUNT_ID"),
+        "bad account variable": (
+            {"CLOUDFLARE_ACCOUNT_ID": "NOT-AN-ID"},
+            "CLOUDFLARE_ACCOUNT_ID (the environment variable used for account_id) must be a 32-character",
+        ),
+        "bad base_url variable": (
+            {"CLOUDFLARE_BASE_URL": "ftp://example.test/client/v4"},
+            "CLOUDFLARE_BASE_URL (the environment variable used for base_url) must be an http",
+        ),
+        "blank account variable": (
+            {"CLOUDFLARE_ACCOUNT_ID": "  "},
+            "account_id is required: set the account_id option or the CLOUDFLARE_ACCOUNT_ID",
+        ),
         "empty token variable": ({"CLOUDFLARE_API_TOKEN": ""}, "No Cloudflare credentials"),
     }
     for label, (variables, expected) in cases.items():
@@ -319,6 +438,7 @@ def test_empty_environment_values_count_as_unset_and_messages_name_the_variable(
 
 
 def test_a_refused_connection_names_the_host(runner, emulator):
-    run = runner.playbook(dict(share_task("refused", **spec(base_url="http://127.0.0.1:9/client/v4", max_retries=0)),
-                               ignore_errors=True))
+    run = runner.playbook(
+        dict(share_task("refused", **spec(base_url="http://127.0.0.1:9/client/v4", max_retries=0)), ignore_errors=True)
+    )
     assert "connection to 127.0.0.1:9 failed" in run.task("refused")["result"]["msg"]

@@ -15,10 +15,16 @@ PUBLISH = "Publish the shares and the drift summary for later plays"
 VALIDATE = "Validating arguments against arg spec 'main'"
 
 SHARES = [
-    {"name": "waf", "recipients": [{"account_id": A}, {"account_id": B}],
-     "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]},
-    {"name": "org-policy", "recipients": [{}],
-     "resources": [{"resource_id": POLICY, "resource_type": "gateway-policy", "meta": {"owner": "netops"}}]},
+    {
+        "name": "waf",
+        "recipients": [{"account_id": A}, {"account_id": B}],
+        "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}],
+    },
+    {
+        "name": "org-policy",
+        "recipients": [{}],
+        "resources": [{"resource_id": POLICY, "resource_type": "gateway-policy", "meta": {"owner": "netops"}}],
+    },
 ]
 
 
@@ -53,9 +59,15 @@ def item_results(run):
     return role_task(run, APPLY)["result"]["results"]
 
 
-USE_RESULTS = {"name": "use the results", "ansible.builtin.assert": {"that": [
-    "resource_sharing_results | map(attribute='name') | list == ['waf', 'org-policy']",
-    "resource_sharing_results | map(attribute='id') | select | list | length == 2"]}}
+USE_RESULTS = {
+    "name": "use the results",
+    "ansible.builtin.assert": {
+        "that": [
+            "resource_sharing_results | map(attribute='name') | list == ['waf', 'org-policy']",
+            "resource_sharing_results | map(attribute='id') | select | list | length == 2",
+        ]
+    },
+}
 
 
 def test_creates_two_shares_then_rerun_makes_only_reads(runner, emulator):
@@ -73,7 +85,8 @@ def test_creates_two_shares_then_rerun_makes_only_reads(runner, emulator):
     assert shares[0]["target_type"] == "account" and shares[1]["target_type"] == "organization"
     assert sorted(r["account_id"] for r in shares[0]["recipients"]) == sorted([A, B])
     assert [(r["resource_id"], r["resource_account_id"], r["meta"]) for r in shares[1]["resources"]] == [
-        (POLICY, MAIN_ACCOUNT, {"owner": "netops"})]
+        (POLICY, MAIN_ACCOUNT, {"owner": "netops"})
+    ]
 
     emulator.clear_log()
     second = runner.playbook(play=role_play(SHARES))
@@ -96,9 +109,16 @@ def test_check_mode_writes_nothing_and_predicts_the_shares(runner, emulator):
 
 
 def test_updates_and_deletes_through_the_list(runner, emulator):
-    seeded = emulator.seed([dict(SHARES[0], recipients=[{"account_id": A}]), {
-        "name": "old", "recipients": [{"account_id": A}],
-        "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}])
+    seeded = emulator.seed(
+        [
+            dict(SHARES[0], recipients=[{"account_id": A}]),
+            {
+                "name": "old",
+                "recipients": [{"account_id": A}],
+                "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}],
+            },
+        ]
+    )
     emulator.clear_log()
     shares = [SHARES[0], {"name": "old", "state": "absent"}]
     run = runner.playbook(play=role_play(shares))
@@ -111,9 +131,15 @@ def test_updates_and_deletes_through_the_list(runner, emulator):
 
 def test_connection_variables_are_used_and_the_token_never_printed(runner, emulator):
     """No CLOUDFLARE_* environment: the role variables alone reach the API; the -vvvv output never shows the token."""
-    play = role_play(SHARES[:1], cloudflare_api_token=TOKEN, cloudflare_account_id=MAIN_ACCOUNT,
-                     cloudflare_base_url=emulator.base_url, cloudflare_timeout=20,
-                     cloudflare_max_retries=0, cloudflare_max_retry_wait=5)
+    play = role_play(
+        SHARES[:1],
+        cloudflare_api_token=TOKEN,
+        cloudflare_account_id=MAIN_ACCOUNT,
+        cloudflare_base_url=emulator.base_url,
+        cloudflare_timeout=20,
+        cloudflare_max_retries=0,
+        cloudflare_max_retry_wait=5,
+    )
     run = runner.playbook(play=play, auth="none")
     assert run.rc == 0, run.output
     assert [r["changed"] for r in item_results(run)] == [True]
@@ -129,19 +155,34 @@ def test_empty_default_list_makes_no_request(runner, emulator):
     assert emulator.requests_log() == []
 
 
-@pytest.mark.parametrize(("item", "message"), [
-    pytest.param(dict(SHARES[0], state="gone"), "value of state must be one of: present, absent, got: gone",
-                 id="bad-state"),
-    pytest.param(dict(SHARES[0], resources=[{"resource_id": RULESET}]),
-                 "missing required arguments: resource_type found in cloudflare_shares -> resources",
-                 id="resource-without-type"),
-    pytest.param(dict(SHARES[0], resources=[{"resource_id": RULESET, "resource_type": "zone"}]),
-                 "value of resource_type must be one of: custom-ruleset,", id="unknown-resource-type"),
-    pytest.param({"recipients": [{"account_id": A}]}, "one of the following is required: name, share_id",
-                 id="neither-name-nor-share-id"),
-    pytest.param(dict(SHARES[0], recipient=[{"account_id": A}]),
-                 "cloudflare_shares.recipient. Supported parameters include", id="unknown-key"),
-])
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        pytest.param(
+            dict(SHARES[0], state="gone"), "value of state must be one of: present, absent, got: gone", id="bad-state"
+        ),
+        pytest.param(
+            dict(SHARES[0], resources=[{"resource_id": RULESET}]),
+            "missing required arguments: resource_type found in cloudflare_shares -> resources",
+            id="resource-without-type",
+        ),
+        pytest.param(
+            dict(SHARES[0], resources=[{"resource_id": RULESET, "resource_type": "zone"}]),
+            "value of resource_type must be one of: custom-ruleset,",
+            id="unknown-resource-type",
+        ),
+        pytest.param(
+            {"recipients": [{"account_id": A}]},
+            "one of the following is required: name, share_id",
+            id="neither-name-nor-share-id",
+        ),
+        pytest.param(
+            dict(SHARES[0], recipient=[{"account_id": A}]),
+            "cloudflare_shares.recipient. Supported parameters include",
+            id="unknown-key",
+        ),
+    ],
+)
 def test_bad_item_fails_argument_validation_before_any_request(runner, emulator, item, message):
     """The role's argument spec rejects the whole list (even its good first item) before any request."""
     run = runner.playbook(play=role_play([SHARES[1], item], cloudflare_api_token=TOKEN), auth="none")
@@ -157,8 +198,13 @@ def test_bad_item_fails_argument_validation_before_any_request(runner, emulator,
 
 
 OTHER_ACCOUNT = MEMBER_ACCOUNTS[2]  # a real account of the organization: the wrong one to write to
-ONE_SHARE = [{"name": "waf", "recipients": [{"account_id": A}],
-              "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]}]
+ONE_SHARE = [
+    {
+        "name": "waf",
+        "recipients": [{"account_id": A}],
+        "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}],
+    }
+]
 PLAIN_TASK = {"name": "plain share task", "edgeops.cloudflare.share": dict(ONE_SHARE[0], name="plain")}
 
 
@@ -170,8 +216,11 @@ def owners(emulator):
 def test_role_resolves_connection_options_like_a_plain_task(runner, emulator, connection_in):
     """The environment names another account and a dead API root; module_defaults (or the role's variables) name
     the right ones. The role and a plain task must both write to the right account through the right root."""
-    env = {"CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT, "CLOUDFLARE_BASE_URL": "http://127.0.0.1:9/client/v4",
-           "CLOUDFLARE_API_TOKEN": "environment-token-that-is-wrong"}
+    env = {
+        "CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT,
+        "CLOUDFLARE_BASE_URL": "http://127.0.0.1:9/client/v4",
+        "CLOUDFLARE_API_TOKEN": "environment-token-that-is-wrong",
+    }
     right = {"account_id": MAIN_ACCOUNT, "base_url": emulator.base_url, "api_token": TOKEN, "max_retries": 0}
     play = role_play(ONE_SHARE)
     if connection_in == "module_defaults":
@@ -181,7 +230,9 @@ def test_role_resolves_connection_options_like_a_plain_task(runner, emulator, co
         play["vars"].update({"cloudflare_" + key: value for key, value in right.items()})
         # The role's variables win over module_defaults that name the wrong account.
         play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": {"account_id": OTHER_ACCOUNT}}
-        tasks = [dict(PLAIN_TASK, **{"edgeops.cloudflare.share": dict(PLAIN_TASK["edgeops.cloudflare.share"], **right)})]
+        tasks = [
+            dict(PLAIN_TASK, **{"edgeops.cloudflare.share": dict(PLAIN_TASK["edgeops.cloudflare.share"], **right)})
+        ]
     emulator.add_faults({"action": "status", "status": 503, "path": "/shares$", "method": "GET"})
     run = runner.playbook(*tasks, play=play, auth="none", env=env)
     # max_retries: 0 came from the same place: the 503 on the role's listing was not retried.
@@ -205,21 +256,34 @@ def test_results_carry_the_real_recipients_of_every_share(runner, emulator):
     second = runner.playbook(play=role_play(bare))
     assert second.rc == 0, second.output
     assert [sorted(r["account_id"] for r in share["recipients"]) for share in published(second)] == [
-        sorted([A, B]), sorted(MEMBER_ACCOUNTS)]
+        sorted([A, B]),
+        sorted(MEMBER_ACCOUNTS),
+    ]
 
 
 def test_role_prune_guard_and_drift_summary(runner, emulator):
     org = dict(SHARES[1], target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
-    strays = [{"name": f"stray-{n}", "recipients": [{"account_id": A}],
-               "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}]} for n in range(2)]
+    strays = [
+        {
+            "name": f"stray-{n}",
+            "recipients": [{"account_id": A}],
+            "resources": [{"resource_id": RULESET, "resource_type": "custom-ruleset"}],
+        }
+        for n in range(2)
+    ]
     emulator.seed([SHARES[0], org] + strays)
     emulator.clear_log()
     # An empty list (a missing variable file) with prune: refused before any write.
     run = runner.playbook(play=role_play([], resource_sharing_prune=True))
-    assert run.rc != 0 and "prune with an empty list of shares would delete all 4" in role_task(run, APPLY)["result"]["msg"]
+    assert (
+        run.rc != 0
+        and "prune with an empty list of shares would delete all 4" in role_task(run, APPLY)["result"]["msg"]
+    )
     # A prune beyond the limit: refused too.
     run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True, resource_sharing_max_prune=1))
-    assert run.rc != 0 and "prune would delete 2 shares, more than max_prune=1" in role_task(run, APPLY)["result"]["msg"]
+    assert (
+        run.rc != 0 and "prune would delete 2 shares, more than max_prune=1" in role_task(run, APPLY)["result"]["msg"]
+    )
     assert emulator.writes() == []
     # In check mode, the summary is a drift report; then the prune runs within its limit.
     run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True), check=True)

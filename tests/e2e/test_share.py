@@ -46,8 +46,12 @@ def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulat
     share_id = run.task("first")["result"]["share"]["id"]
     read_back = [("GET", "/" + share_id)] if profile == "minimal" else []
     assert requests_of(emulator) == [
-        ("GET", ""), ("POST", ""), *read_back, ("GET", f"/{share_id}/recipients"),
-        ("GET", ""), ("GET", f"/{share_id}/recipients"),
+        ("GET", ""),
+        ("POST", ""),
+        *read_back,
+        ("GET", f"/{share_id}/recipients"),
+        ("GET", ""),
+        ("GET", f"/{share_id}/recipients"),
     ]
     created = run.task("first")["result"]
     assert [r["resource_id"] for r in created["share"]["resources"]] == [RULESET]
@@ -56,8 +60,9 @@ def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulat
     share = run.task("second")["result"]["share"]
     assert share["name"] == "waf" and share["target_type"] == "account" and share["status"] == "active"
     assert [r["account_id"] for r in share["recipients"]] == [A]
-    assert [(r["resource_type"], r["resource_id"], r["resource_account_id"], r["meta"]) for r in share["resources"]] == [
-        ("custom-ruleset", RULESET, MAIN_ACCOUNT, {})]
+    assert [
+        (r["resource_type"], r["resource_id"], r["resource_account_id"], r["meta"]) for r in share["resources"]
+    ] == [("custom-ruleset", RULESET, MAIN_ACCOUNT, {})]
     assert only_share(emulator)["id"] == share["id"]
 
 
@@ -70,8 +75,13 @@ def test_check_mode_creates_nothing_reports_changed_and_diffs(runner, emulator):
     assert emulator.state() == []
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"] == {
-        "name": "waf", "target_type": "account", "recipients": [{"account_id": A}],
-        "resources": [{"resource_type": "custom-ruleset", "resource_account_id": MAIN_ACCOUNT, "resource_id": RULESET, "meta": {}}]}
+        "name": "waf",
+        "target_type": "account",
+        "recipients": [{"account_id": A}],
+        "resources": [
+            {"resource_type": "custom-ruleset", "resource_account_id": MAIN_ACCOUNT, "resource_id": RULESET, "meta": {}}
+        ],
+    }
     assert '+    "name": "waf"' in run.stdout or '"name": "waf"' in run.stdout
 
 
@@ -86,8 +96,11 @@ def test_check_mode_diff_of_a_change_and_no_write(runner, emulator):
 
 
 def test_public_example_organization_share(runner, emulator):
-    args = dict(name="My Shared WAF Managed Rule", recipients=[{}],
-                resources=[dict(resource(), resource_account_id=MAIN_ACCOUNT, meta={})])
+    args = dict(
+        name="My Shared WAF Managed Rule",
+        recipients=[{}],
+        resources=[dict(resource(), resource_account_id=MAIN_ACCOUNT, meta={})],
+    )
     run = runner.playbook(share_task("first", **args), share_task("second", **args))
     assert_changed_then_unchanged(run)
     assert writes_of(emulator) == [("POST", "")]
@@ -117,7 +130,9 @@ def test_rename_through_share_id(runner, emulator):
 def test_recipient_add_single_uses_post(runner, emulator):
     seeded = seed_share(emulator, recipients=(A,))
     emulator.clear_log()
-    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
+    run = runner.playbook(
+        share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B)))
+    )
     assert_changed_then_unchanged(run)
     assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"]))]
     assert len(requests_of(emulator)) == 3 + 2
@@ -133,7 +148,9 @@ def test_recipients_removed_with_one_put_of_the_kept_ones_and_purged(runner, emu
     assert [r["body"] for r in emulator.writes()] == [[{"recipient_account_id": C}]]
     share = only_share(emulator)
     assert active_accounts(share) == [C]
-    assert sorted(r["account_id"] for r in share["recipients"] if r["association_status"].startswith("disassociat")) == [A, B]
+    assert sorted(
+        r["account_id"] for r in share["recipients"] if r["association_status"].startswith("disassociat")
+    ) == [A, B]
 
 
 def test_purge_recipients_false_keeps_others(runner, emulator):
@@ -145,10 +162,19 @@ def test_purge_recipients_false_keeps_others(runner, emulator):
 
 
 def test_disassociated_recipient_wanted_again_is_re_added(runner, emulator):
-    seeded = emulator.seed([dict(name="waf", recipients=[{"account_id": A, "association_status": "disassociated"},
-                                                         {"account_id": B}], resources=[resource()])])[0]
+    seeded = emulator.seed(
+        [
+            dict(
+                name="waf",
+                recipients=[{"account_id": A, "association_status": "disassociated"}, {"account_id": B}],
+                resources=[resource()],
+            )
+        ]
+    )[0]
     emulator.clear_log()
-    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B))))
+    run = runner.playbook(
+        share_task("first", **spec(recipients=(A, B))), share_task("second", **spec(recipients=(A, B)))
+    )
     assert_changed_then_unchanged(run)
     assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"]))]
     assert active_accounts(only_share(emulator)) == [A, B]
@@ -231,8 +257,12 @@ def poll_until(check, timeout=30.0, interval=0.1):
 
 
 def test_rename_to_a_name_another_share_has_is_refused_unless_allowed(runner, emulator):
-    renamed, other = emulator.seed([dict(name="old", recipients=[{"account_id": A}], resources=[resource()]),
-                                    dict(name="taken", recipients=[{"account_id": B}], resources=[resource()])])
+    renamed, other = emulator.seed(
+        [
+            dict(name="old", recipients=[{"account_id": A}], resources=[resource()]),
+            dict(name="taken", recipients=[{"account_id": B}], resources=[resource()]),
+        ]
+    )
     emulator.clear_log()
     run = runner.playbook(dict(share_task("refused", share_id=renamed["id"], name="taken"), ignore_errors=True))
     message = run.task("refused")["result"]["msg"]
@@ -295,18 +325,24 @@ def test_duplicate_names_fail_naming_both_ids_without_write(runner, emulator):
     assert writes_of(emulator) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (spec(recipients=()) | {"recipients": [{"account_id": A}, {}]}, "mixes accounts and an organization"),
-    (spec() | {"recipients": [{"account_id": A, "organization_id": MAIN_ORG}]}, "sets both account_id and organization_id"),
-    (spec(resources=[resource(rtype="waf-thing")]), "resource_type"),
-    (spec() | {"account_id": "023E105F4ECEF8AD9CA31A8372D0C353"}, "account_id must be a 32-character lowercase"),
-    (spec() | {"api_email": EMAIL, "api_key": KEY, "api_token": TOKEN}, "Use one auth scheme"),
-    (spec() | {"recipients": []}, "recipients must not be empty"),
-    (spec() | {"resources": []}, "resources must not be empty"),
-    (spec() | {"share_id": "abc"}, "share_id must be a 32-character"),
-    (spec() | {"base_url": "127.0.0.1:1/client/v4"}, "base_url must be an http"),
-    (spec() | {"wait": True, "wait_timeout": -1}, "wait_timeout must be a positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (spec(recipients=()) | {"recipients": [{"account_id": A}, {}]}, "mixes accounts and an organization"),
+        (
+            spec() | {"recipients": [{"account_id": A, "organization_id": MAIN_ORG}]},
+            "sets both account_id and organization_id",
+        ),
+        (spec(resources=[resource(rtype="waf-thing")]), "resource_type"),
+        (spec() | {"account_id": "023E105F4ECEF8AD9CA31A8372D0C353"}, "account_id must be a 32-character lowercase"),
+        (spec() | {"api_email": EMAIL, "api_key": KEY, "api_token": TOKEN}, "Use one auth scheme"),
+        (spec() | {"recipients": []}, "recipients must not be empty"),
+        (spec() | {"resources": []}, "resources must not be empty"),
+        (spec() | {"share_id": "abc"}, "share_id must be a 32-character"),
+        (spec() | {"base_url": "127.0.0.1:1/client/v4"}, "base_url must be an http"),
+        (spec() | {"wait": True, "wait_timeout": -1}, "wait_timeout must be a positive"),
+    ],
+)
 def test_bad_input_fails_before_any_request(runner, emulator, args, message):
     run = runner.playbook(share_task("first", **args))
     result = run.task("first")
@@ -365,17 +401,30 @@ def test_legacy_email_and_key_auth_options(runner, emulator):
 
 
 def test_legacy_auth_from_environment(runner, emulator):
-    env = {"CLOUDFLARE_EMAIL": EMAIL, "CLOUDFLARE_API_KEY": KEY,
-           "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT, "CLOUDFLARE_BASE_URL": emulator.base_url}
+    env = {
+        "CLOUDFLARE_EMAIL": EMAIL,
+        "CLOUDFLARE_API_KEY": KEY,
+        "CLOUDFLARE_ACCOUNT_ID": MAIN_ACCOUNT,
+        "CLOUDFLARE_BASE_URL": emulator.base_url,
+    }
     run = runner.playbook(share_task("first", **spec()), auth="none", env=env)
     assert run.task("first")["result"]["changed"] is True, run.output
     assert {r["auth"] for r in emulator.requests_log()} == {"key"}
 
 
 def test_module_defaults_with_the_action_group(runner, emulator):
-    play = {"module_defaults": {"group/edgeops.cloudflare.cloudflare": {
-        "api_token": TOKEN, "account_id": MAIN_ACCOUNT, "base_url": emulator.base_url}}}
-    run = runner.playbook(share_task("first", **spec()), share_task("second", **spec()), auth="none", play=play, verbosity=4)
+    play = {
+        "module_defaults": {
+            "group/edgeops.cloudflare.cloudflare": {
+                "api_token": TOKEN,
+                "account_id": MAIN_ACCOUNT,
+                "base_url": emulator.base_url,
+            }
+        }
+    }
+    run = runner.playbook(
+        share_task("first", **spec()), share_task("second", **spec()), auth="none", play=play, verbosity=4
+    )
     assert_changed_then_unchanged(run)
     assert {r["auth"] for r in emulator.requests_log()} == {"token"}
     assert TOKEN not in run.output

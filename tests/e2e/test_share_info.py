@@ -26,8 +26,18 @@ TOKEN_FROM_ENV = "{{ lookup('env', 'TEST_TOKEN') }}"
 UNKNOWN_SHARE = "ffffffffffffffffffffffffffffffff"
 API_PREFIX = "/client/v4"
 SHARES = f"/accounts/{MAIN_ACCOUNT}/shares"
-SHARE_FIELDS = {"id", "name", "account_id", "account_name", "organization_id", "status", "target_type", "kind",
-                "created", "modified"}
+SHARE_FIELDS = {
+    "id",
+    "name",
+    "account_id",
+    "account_name",
+    "organization_id",
+    "status",
+    "target_type",
+    "kind",
+    "created",
+    "modified",
+}
 # Recipients are always read with their association of each resource (and its errors).
 WITH_RES = {"include_resources": ["true"]}
 
@@ -41,8 +51,12 @@ def resource(resource_id=RULESET, rtype="custom-ruleset"):
 
 
 def share_spec(name, recipients=(A,), resources=None, **extra):
-    return dict(name=name, recipients=[{"account_id": r} for r in recipients],
-                resources=[resource()] if resources is None else resources, **extra)
+    return dict(
+        name=name,
+        recipients=[{"account_id": r} for r in recipients],
+        resources=[resource()] if resources is None else resources,
+        **extra,
+    )
 
 
 def calls(emulator):
@@ -69,12 +83,16 @@ def recipients_path(share_id, owner=MAIN_ACCOUNT):
 
 
 def test_sent_received_and_api_filters_one_request_each(runner, emulator):
-    waf, org_wide, gone, received = emulator.seed([
-        share_spec("waf"),
-        share_spec("org-wide", recipients=(), resources=[resource(POLICY, "gateway-policy")], target_type="organization"),
-        share_spec("gone", status="deleted"),
-        share_spec("from-b", recipients=(MAIN_ACCOUNT,), account_id=A),
-    ])
+    waf, org_wide, gone, received = emulator.seed(
+        [
+            share_spec("waf"),
+            share_spec(
+                "org-wide", recipients=(), resources=[resource(POLICY, "gateway-policy")], target_type="organization"
+            ),
+            share_spec("gone", status="deleted"),
+            share_spec("from-b", recipients=(MAIN_ACCOUNT,), account_id=A),
+        ]
+    )
     emulator.clear_log()
     run = runner.playbook(
         info("all"),
@@ -91,7 +109,12 @@ def test_sent_received_and_api_filters_one_request_each(runner, emulator):
     assert names(shares_of(run, "all")) == ["waf", "org-wide", "gone", "from-b"]
     assert names(shares_of(run, "sent")) == ["waf", "org-wide", "gone"]
     [got] = shares_of(run, "received")
-    assert (got["id"], got["kind"], got["account_id"], got["account_name"]) == (received["id"], "received", A, "Account B")
+    assert (got["id"], got["kind"], got["account_id"], got["account_name"]) == (
+        received["id"],
+        "received",
+        A,
+        "Account B",
+    )
     assert names(shares_of(run, "deleted")) == ["gone"]
     assert names(shares_of(run, "organization targeted")) == ["org-wide"]
     assert names(shares_of(run, "two types")) == ["org-wide"]
@@ -104,29 +127,34 @@ def test_sent_received_and_api_filters_one_request_each(runner, emulator):
     assert shares_of(run, "organization targeted")[0]["id"] == org_wide["id"]
     assert shares_of(run, "deleted")[0]["id"] == gone["id"]
     # One GET per task, carrying exactly the API filters asked for (the name filter stays client-side).
-    assert calls(emulator) == [("GET", SHARES, query) for query in (
-        {},
-        {"kind": ["sent"]},
-        {"kind": ["received"]},
-        {"status": ["deleted"]},
-        {"target_type": ["organization"]},
-        {"status": ["active"], "resource_types": ["gateway-policy", "trust-grant"]},
-        {},
-        {"kind": ["received"]},
-        {"kind": ["sent"], "status": ["active"]},
-    )]
+    assert calls(emulator) == [
+        ("GET", SHARES, query)
+        for query in (
+            {},
+            {"kind": ["sent"]},
+            {"kind": ["received"]},
+            {"status": ["deleted"]},
+            {"target_type": ["organization"]},
+            {"status": ["active"], "resource_types": ["gateway-policy", "trust-grant"]},
+            {},
+            {"kind": ["received"]},
+            {"kind": ["sent"], "status": ["active"]},
+        )
+    ]
 
 
 # --- include switches and what each costs -----------------------------------------------------------------
 
 
 def test_include_switches_cost_exactly_the_requests_they_need(runner, emulator):
-    first, second, other, received = emulator.seed([
-        share_spec("dup", recipients=(A, B)),
-        share_spec("dup", recipients=(C,), resources=[resource(POLICY, "gateway-policy")]),
-        share_spec("other"),
-        share_spec("from-b", recipients=(MAIN_ACCOUNT,), account_id=A),
-    ])
+    first, second, other, received = emulator.seed(
+        [
+            share_spec("dup", recipients=(A, B)),
+            share_spec("dup", recipients=(C,), resources=[resource(POLICY, "gateway-policy")]),
+            share_spec("other"),
+            share_spec("from-b", recipients=(MAIN_ACCOUNT,), account_id=A),
+        ]
+    )
     emulator.clear_log()
     run = runner.playbook(
         info("by id", share_id=first["id"]),
@@ -208,12 +236,16 @@ def test_name_filter_reads_every_page_when_the_api_paginates(runner, emulator):
     assert [[r["account_id"] for r in s["recipients"]] for s in shares_of(run, "target with recipients")] == [[A], [B]]
     assert shares_of(run, "nothing") == []
     # The unpaginated request answers 20 of 110; restarting at 100 per page (2 pages) beats 5 more pages of 20.
-    listing = [("GET", SHARES, {}),
-               ("GET", SHARES, {"page": ["1"], "per_page": ["100"]}),
-               ("GET", SHARES, {"page": ["2"], "per_page": ["100"]})]
+    listing = [
+        ("GET", SHARES, {}),
+        ("GET", SHARES, {"page": ["1"], "per_page": ["100"]}),
+        ("GET", SHARES, {"page": ["2"], "per_page": ["100"]}),
+    ]
     assert calls(emulator) == [
         *listing,
-        *listing, ("GET", recipients_path(seeded[2]["id"]), WITH_RES), ("GET", recipients_path(seeded[107]["id"]), WITH_RES),
+        *listing,
+        ("GET", recipients_path(seeded[2]["id"]), WITH_RES),
+        ("GET", recipients_path(seeded[107]["id"]), WITH_RES),
         *listing,
     ]
 
@@ -222,32 +254,53 @@ def test_name_filter_reads_every_page_when_the_api_paginates(runner, emulator):
 
 
 def test_organization_listing_needs_no_account_id_and_takes_the_global_api_key(runner, emulator):
-    mine, members, foreign = emulator.seed([
-        share_spec("mine"),
-        share_spec("from-b", recipients=(C,), account_id=A, resources=[resource(RULESET_2)]),
-        share_spec("foreign", recipients=(), account_id=FOREIGN_ACCOUNT),
-    ])
+    mine, members, foreign = emulator.seed(
+        [
+            share_spec("mine"),
+            share_spec("from-b", recipients=(C,), account_id=A, resources=[resource(RULESET_2)]),
+            share_spec("foreign", recipients=(), account_id=FOREIGN_ACCOUNT),
+        ]
+    )
     emulator.clear_log()
     # No account_id anywhere; the Global API key, since Cloudflare's user tokens do not list an organization's shares.
     credentials = {"api_email": EMAIL, "api_key": "{{ lookup('env', 'TEST_API_KEY') }}", "base_url": emulator.base_url}
     run = runner.playbook(
         info("organization", organization_id=MAIN_ORG, **credentials),
         info("organization with recipients", organization_id=MAIN_ORG, include_recipients=True, **credentials),
-        info("organization filtered", organization_id=MAIN_ORG, name="from-b", include_resources=True, status="active",
-             **credentials),
+        info(
+            "organization filtered",
+            organization_id=MAIN_ORG,
+            name="from-b",
+            include_resources=True,
+            status="active",
+            **credentials,
+        ),
         info("organization with resources", organization_id=MAIN_ORG, include_resources=True, **credentials),
-        dict(info("token on the organization", organization_id=MAIN_ORG, api_token=TOKEN_FROM_ENV,
-                  base_url=emulator.base_url), ignore_errors=True),
-        auth="none", env={"TEST_API_KEY": KEY, "TEST_TOKEN": TOKEN},
+        dict(
+            info(
+                "token on the organization",
+                organization_id=MAIN_ORG,
+                api_token=TOKEN_FROM_ENV,
+                base_url=emulator.base_url,
+            ),
+            ignore_errors=True,
+        ),
+        auth="none",
+        env={"TEST_API_KEY": KEY, "TEST_TOKEN": TOKEN},
     )
     assert run.rc == 0, run.output
     assert [s["id"] for s in shares_of(run, "organization")] == [mine["id"], members["id"]]
-    assert [[r["account_id"] for r in s["recipients"]] for s in shares_of(run, "organization with recipients")] == [[A], [C]]
+    assert [[r["account_id"] for r in s["recipients"]] for s in shares_of(run, "organization with recipients")] == [
+        [A],
+        [C],
+    ]
     [filtered] = shares_of(run, "organization filtered")
     assert filtered["account_id"] == A and [r["resource_id"] for r in filtered["resources"]] == [RULESET_2]
     # Never a silently empty list: the organization listing takes no include_resources, so each share is read.
     assert [[r["resource_id"] for r in s["resources"]] for s in shares_of(run, "organization with resources")] == [
-        [RULESET], [RULESET_2]]
+        [RULESET],
+        [RULESET_2],
+    ]
     message = run.task("token on the organization")["result"]["msg"]
     assert "HTTP 403: [10000]" in message and "use api_email with api_key, the Global API key" in message, message
     org_shares = f"/organizations/{MAIN_ORG}/shares"
@@ -285,10 +338,19 @@ def test_adhoc_with_the_ansible_cli(runner, emulator):
 
 def test_module_defaults_with_the_action_group(runner, emulator, repo_root):
     runtime = yaml.safe_load((repo_root / "meta" / "runtime.yml").read_text())
-    assert "share_info" in runtime["action_groups"]["cloudflare"], "meta/runtime.yml: add share_info to the cloudflare group"
+    assert "share_info" in runtime["action_groups"]["cloudflare"], (
+        "meta/runtime.yml: add share_info to the cloudflare group"
+    )
     emulator.seed([share_spec("waf")])
-    play = {"module_defaults": {"group/edgeops.cloudflare.cloudflare": {
-        "api_token": TOKEN, "account_id": MAIN_ACCOUNT, "base_url": emulator.base_url}}}
+    play = {
+        "module_defaults": {
+            "group/edgeops.cloudflare.cloudflare": {
+                "api_token": TOKEN,
+                "account_id": MAIN_ACCOUNT,
+                "base_url": emulator.base_url,
+            }
+        }
+    }
     run = runner.playbook(info("grouped", name="waf"), auth="none", play=play)
     assert names(shares_of(run, "grouped")) == ["waf"], run.output
     assert {r["auth"] for r in emulator.requests_log()} == {"token"}
@@ -300,14 +362,20 @@ def test_module_defaults_with_the_action_group(runner, emulator, repo_root):
 def test_bad_input_fails_before_any_request(runner, emulator):
     cases = {
         "short share_id": (dict(share_id="abc"), "share_id must be a 32-character lowercase"),
-        "upper-case organization_id": (dict(organization_id=MAIN_ORG.upper()), "organization_id must be a 32-character"),
+        "upper-case organization_id": (
+            dict(organization_id=MAIN_ORG.upper()),
+            "organization_id must be a 32-character",
+        ),
         "bad account_id": (dict(account_id="023E105F4ECEF8AD9CA31A8372D0C353"), "account_id must be a 32-character"),
         "empty account_id": (dict(account_id=""), "account_id is empty"),
         "share_id with a list filter": (dict(share_id=UNKNOWN_SHARE, kind="sent"), "mutually exclusive"),
         "share_id with organization_id": (dict(share_id=UNKNOWN_SHARE, organization_id=MAIN_ORG), "mutually exclusive"),
         "unknown resource type": (dict(resource_types=["waf-thing"]), "resource_types"),
         "unknown kind": (dict(kind="both"), "kind"),
-        "two auth schemes": (dict(api_email="e@example.com", api_key="key-Vb71qPz4", api_token=TOKEN), "Use one auth scheme"),
+        "two auth schemes": (
+            dict(api_email="e@example.com", api_key="key-Vb71qPz4", api_token=TOKEN),
+            "Use one auth scheme",
+        ),
     }
     run = runner.playbook(*[dict(info(label, **case[0]), ignore_errors=True) for label, case in cases.items()])
     for label, (args, message) in cases.items():

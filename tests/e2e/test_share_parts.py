@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, MAIN_ORG, MEMBER_ACCOUNTS
-from ansible_collections.edgeops.cloudflare.tests.e2e.support import RULESET, RULESET_2, resource, seed_share, share_task, writes_of
+from ansible_collections.edgeops.cloudflare.tests.e2e.support import (
+    RULESET,
+    RULESET_2,
+    resource,
+    seed_share,
+    share_task,
+    writes_of,
+)
 
 A, B, C = MEMBER_ACCOUNTS
 
@@ -27,13 +34,24 @@ def test_recipient_add_rerun_remove_reremove_leaves_others_alone(runner, emulato
     emulator.clear_log()
     add = dict(share_name="waf", recipient_account_id=C)
     remove = dict(add, state="absent")
-    run = runner.playbook(task("share_recipient", "add", **add), task("share_recipient", "add again", **add),
-                          task("share_recipient", "remove", **remove), task("share_recipient", "remove again", **remove),
-                          diff=True)
+    run = runner.playbook(
+        task("share_recipient", "add", **add),
+        task("share_recipient", "add again", **add),
+        task("share_recipient", "remove", **remove),
+        task("share_recipient", "remove again", **remove),
+        diff=True,
+    )
     assert run.rc == 0, run.output
-    assert [run.task(t)["result"]["changed"] for t in ("add", "add again", "remove", "remove again")] == [True, False, True, False]
-    assert writes_of(emulator) == [("POST", "/{}/recipients".format(seeded["id"])),
-                                   ("DELETE", "/{}/recipients/{}".format(seeded["id"], run.task("add")["result"]["recipient"]["id"]))]
+    assert [run.task(t)["result"]["changed"] for t in ("add", "add again", "remove", "remove again")] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert writes_of(emulator) == [
+        ("POST", "/{}/recipients".format(seeded["id"])),
+        ("DELETE", "/{}/recipients/{}".format(seeded["id"], run.task("add")["result"]["recipient"]["id"])),
+    ]
     added = run.task("add")["result"]
     assert added["share_id"] == seeded["id"] and added["recipient"]["account_id"] == C
     assert added["diff"] == {"before": {}, "after": added["recipient"]}
@@ -48,17 +66,32 @@ def test_recipient_add_rerun_remove_reremove_leaves_others_alone(runner, emulato
 def test_recipient_check_mode_writes_nothing(runner, emulator):
     seeded = seed_share(emulator, recipients=(A,))
     emulator.clear_log()
-    run = runner.playbook(task("share_recipient", "add", share_id=seeded["id"], recipient_account_id=B), check=True, diff=True)
+    run = runner.playbook(
+        task("share_recipient", "add", share_id=seeded["id"], recipient_account_id=B), check=True, diff=True
+    )
     result = run.task("add")["result"]
-    assert result["changed"] is True and result["recipient"] == {"id": None, "account_id": B, "association_status": "associating"}
+    assert result["changed"] is True and result["recipient"] == {
+        "id": None,
+        "account_id": B,
+        "association_status": "associating",
+    }
     assert writes_of(emulator) == []
 
 
 def test_recipient_wait_and_re_add_of_a_disassociated_record(runner, emulator):
     emulator.configure(transition_seconds=1)
-    seeded = emulator.seed([dict(name="waf", recipients=[{"account_id": A}, {"account_id": B, "association_status": "disassociated"}],
-                                 resources=[resource()])])[0]
-    run = runner.playbook(task("share_recipient", "add", share_id=seeded["id"], recipient_account_id=B, wait=True, wait_timeout=30))
+    seeded = emulator.seed(
+        [
+            dict(
+                name="waf",
+                recipients=[{"account_id": A}, {"account_id": B, "association_status": "disassociated"}],
+                resources=[resource()],
+            )
+        ]
+    )[0]
+    run = runner.playbook(
+        task("share_recipient", "add", share_id=seeded["id"], recipient_account_id=B, wait=True, wait_timeout=30)
+    )
     assert run.task("add")["result"]["recipient"]["association_status"] == "associated", run.output
 
 
@@ -66,14 +99,30 @@ def test_organization_recipient_rules(runner, emulator):
     org_share = emulator.seed([dict(name="org", target_type="organization", resources=[resource()])])[0]
     account_share = seed_share(emulator, name="acct", recipients=(A,))
     emulator.clear_log()
-    run = runner.playbook(task("share_recipient", "org present", share_id=org_share["id"], recipient_organization_id=MAIN_ORG))
+    run = runner.playbook(
+        task("share_recipient", "org present", share_id=org_share["id"], recipient_organization_id=MAIN_ORG)
+    )
     assert run.task("org present")["result"]["changed"] is False, run.output
     assert run.task("org present")["result"]["recipient"] == {"organization_id": MAIN_ORG}
-    run = runner.playbook(task("share_recipient", "account on org share", share_id=org_share["id"], recipient_account_id=A))
+    run = runner.playbook(
+        task("share_recipient", "account on org share", share_id=org_share["id"], recipient_account_id=A)
+    )
     assert "cannot switch" in run.task("account on org share")["result"]["msg"]
-    run = runner.playbook(task("share_recipient", "org on account share", share_id=account_share["id"], recipient_organization_id=MAIN_ORG))
+    run = runner.playbook(
+        task(
+            "share_recipient", "org on account share", share_id=account_share["id"], recipient_organization_id=MAIN_ORG
+        )
+    )
     assert "cannot switch" in run.task("org on account share")["result"]["msg"]
-    run = runner.playbook(task("share_recipient", "remove org", share_id=org_share["id"], recipient_organization_id=MAIN_ORG, state="absent"))
+    run = runner.playbook(
+        task(
+            "share_recipient",
+            "remove org",
+            share_id=org_share["id"],
+            recipient_organization_id=MAIN_ORG,
+            state="absent",
+        )
+    )
     assert "Delete the share instead" in run.task("remove org")["result"]["msg"]
     assert writes_of(emulator) == []
 
@@ -83,12 +132,16 @@ def test_resource_add_update_remove_leaves_others_alone(runner, emulator):
     before = share_state(emulator, seeded["id"])
     emulator.clear_log()
     policy = dict(share_name="waf", resource_type="gateway-policy", resource_id="6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b")
-    run = runner.playbook(task("share_resource", "add", **policy), task("share_resource", "add again", **policy),
-                          task("share_resource", "update", meta={"v": 2}, **policy),
-                          task("share_resource", "update again", meta={"v": 2}, **policy),
-                          task("share_resource", "keep meta", **policy),
-                          task("share_resource", "remove", state="absent", **policy),
-                          task("share_resource", "remove again", state="absent", **policy), diff=True)
+    run = runner.playbook(
+        task("share_resource", "add", **policy),
+        task("share_resource", "add again", **policy),
+        task("share_resource", "update", meta={"v": 2}, **policy),
+        task("share_resource", "update again", meta={"v": 2}, **policy),
+        task("share_resource", "keep meta", **policy),
+        task("share_resource", "remove", state="absent", **policy),
+        task("share_resource", "remove again", state="absent", **policy),
+        diff=True,
+    )
     assert run.rc == 0, run.output
     labels = ("add", "add again", "update", "update again", "keep meta", "remove", "remove again")
     assert [run.task(t)["result"]["changed"] for t in labels] == [True, False, True, False, False, True, False]
@@ -97,7 +150,11 @@ def test_resource_add_update_remove_leaves_others_alone(runner, emulator):
     assert run.task("update")["result"]["diff"]["before"]["meta"] == {}
     assert run.task("update")["result"]["resource"]["id"] == added["id"]
     path = "/{}/resources".format(seeded["id"])
-    assert writes_of(emulator) == [("POST", path), ("PUT", path + "/" + added["id"]), ("DELETE", path + "/" + added["id"])]
+    assert writes_of(emulator) == [
+        ("POST", path),
+        ("PUT", path + "/" + added["id"]),
+        ("DELETE", path + "/" + added["id"]),
+    ]
     after = share_state(emulator, seeded["id"])
     assert others(after, "resources", lambda r: r["resource_type"] == "gateway-policy") == before["resources"]
     assert after["recipients"] == before["recipients"]
@@ -106,18 +163,30 @@ def test_resource_add_update_remove_leaves_others_alone(runner, emulator):
 def test_resource_check_mode_and_bad_input(runner, emulator):
     seeded = seed_share(emulator)
     emulator.clear_log()
-    run = runner.playbook(task("share_resource", "add", share_id=seeded["id"], resource_type="custom-ruleset",
-                               resource_id=RULESET_2), check=True)
+    run = runner.playbook(
+        task("share_resource", "add", share_id=seeded["id"], resource_type="custom-ruleset", resource_id=RULESET_2),
+        check=True,
+    )
     assert run.task("add")["result"]["changed"] is True and writes_of(emulator) == []
     emulator.clear_log()
-    run = runner.playbook(task("share_resource", "bad", share_id=seeded["id"], resource_type="custom-ruleset",
-                               resource_id=RULESET, resource_account_id="nothex"))
+    run = runner.playbook(
+        task(
+            "share_resource",
+            "bad",
+            share_id=seeded["id"],
+            resource_type="custom-ruleset",
+            resource_id=RULESET,
+            resource_account_id="nothex",
+        )
+    )
     assert "resource_account_id must be a 32-character" in run.task("bad")["result"]["msg"]
     assert emulator.requests_log() == []
 
 
 def test_unknown_share_fails_clearly(runner, emulator):
-    run = runner.playbook(task("share_resource", "missing", share_name="nope", resource_type="custom-ruleset", resource_id=RULESET))
+    run = runner.playbook(
+        task("share_resource", "missing", share_name="nope", resource_type="custom-ruleset", resource_id=RULESET)
+    )
     assert "No active share named 'nope'" in run.task("missing")["result"]["msg"]
     assert writes_of(emulator) == []
 
@@ -128,7 +197,13 @@ def test_registered_share_id_feeds_the_part_modules(runner, emulator):
     run = runner.playbook(
         create,
         task("share_recipient", "recipient", share_id="{{ waf.share.id }}", recipient_account_id=B),
-        task("share_resource", "resource", share_id="{{ waf.share.id }}", resource_type="custom-ruleset", resource_id=RULESET_2),
+        task(
+            "share_resource",
+            "resource",
+            share_id="{{ waf.share.id }}",
+            resource_type="custom-ruleset",
+            resource_id=RULESET_2,
+        ),
         create | {"name": "converge again"},
         play={"vars": {}},
     )
@@ -155,16 +230,30 @@ def test_a_failure_after_a_write_returns_the_part_and_the_share_id(runner, emula
     emulator.configure(transition_seconds=3600)
     seeded = seed_share(emulator, recipients=(A,))
     run = runner.playbook(
-        dict(task("share_recipient", "wait times out", share_id=seeded["id"], recipient_account_id=B, wait=True,
-                  wait_timeout=1), ignore_errors=True))
+        dict(
+            task(
+                "share_recipient",
+                "wait times out",
+                share_id=seeded["id"],
+                recipient_account_id=B,
+                wait=True,
+                wait_timeout=1,
+            ),
+            ignore_errors=True,
+        )
+    )
     assert run.task("wait times out")["status"] == "failed"
     result = run.task("wait times out")["result"]
     assert "gave up after wait_timeout=1 s" in result["msg"]
     assert result["changed"] is True and result["share_id"] == seeded["id"] and "share" not in result
     assert result["recipient"]["account_id"] == B and result["recipient"]["association_status"] == "associating"
     emulator.add_faults({"method": "POST", "path": "/resources$", "action": "html", "status": 502})
-    run = runner.playbook(dict(task("share_resource", "502", share_id=seeded["id"], resource_type="custom-ruleset",
-                                    resource_id=RULESET_2), ignore_errors=True))
+    run = runner.playbook(
+        dict(
+            task("share_resource", "502", share_id=seeded["id"], resource_type="custom-ruleset", resource_id=RULESET_2),
+            ignore_errors=True,
+        )
+    )
     assert run.task("502")["status"] == "failed"
     result = run.task("502")["result"]
     assert "HTTP 502" in result["msg"] and result["status"] == 502

@@ -19,22 +19,32 @@ def resource(resource_id, rtype="custom-ruleset", **extra):
 
 
 def item(name, recipients=(A,), resources=None, number=0, **extra):
-    spec = dict(name=name, recipients=[{"account_id": r} for r in recipients],
-                resources=resources or [resource(ruleset(number))])
+    spec = dict(
+        name=name,
+        recipients=[{"account_id": r} for r in recipients],
+        resources=resources or [resource(ruleset(number))],
+    )
     spec.update(extra)
     return spec
 
 
 def seed_item(name, recipients=(A,), resources=None, number=0, **extra):
-    spec = dict(name=name, recipients=[{"account_id": r} for r in recipients],
-                resources=resources or [resource(ruleset(number))])
+    spec = dict(
+        name=name,
+        recipients=[{"account_id": r} for r in recipients],
+        resources=resources or [resource(ruleset(number))],
+    )
     spec.update(extra)
     return spec
 
 
 def bulk_task(label, shares, register="result", **args):
-    return {"name": label, "edgeops.cloudflare.shares": dict(shares=shares, **args), "register": register,
-            "ignore_errors": True}
+    return {
+        "name": label,
+        "edgeops.cloudflare.shares": dict(shares=shares, **args),
+        "register": register,
+        "ignore_errors": True,
+    }
 
 
 def log_of(emulator):
@@ -50,7 +60,9 @@ def active(emulator, name=None):
 
 
 def live_accounts(share):
-    return sorted(r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated"))
+    return sorted(
+        r["account_id"] for r in share["recipients"] if r["association_status"] in ("associating", "associated")
+    )
 
 
 def by_name(result):
@@ -70,7 +82,8 @@ def test_create_then_rerun_unchanged_with_one_listing(runner, emulator):
     log = log_of(emulator)
     assert log[0] == ("GET", "", 200) and log[1:9] == [("POST", "", 201)] * 8
     assert log[9] == ("GET", "", 200) and sorted(entry[1] for entry in log[10:]) == sorted(
-        "/{}/recipients".format(o["share_id"]) for o in first["results"])
+        "/{}/recipients".format(o["share_id"]) for o in first["results"]
+    )
     assert len(log) == 1 + 8 + 1 + 8
     assert first["stats"]["requests"] == 9 and second["stats"]["requests"] == 9
     assert second["stats"]["connections"] <= 4  # the listing's connection, then one per worker
@@ -81,28 +94,40 @@ def test_create_then_rerun_unchanged_with_one_listing(runner, emulator):
 
 
 def test_changes_failures_and_rerun(runner, emulator):
-    seeded = {share["name"]: share for share in emulator.seed([
-        seed_item("recips", recipients=(A, B, C), number=1),
-        seed_item("addres", number=2),
-        seed_item("meta", resources=[resource(ruleset(3), meta={"v": 1})]),
-        seed_item("rename-me", number=4),
-        seed_item("doomed", number=5),
-        dict(name="org", target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS],
-             resources=[resource(ruleset(6))]),
-        seed_item("dup", number=7), seed_item("dup", number=8),
-    ])}
+    seeded = {
+        share["name"]: share
+        for share in emulator.seed(
+            [
+                seed_item("recips", recipients=(A, B, C), number=1),
+                seed_item("addres", number=2),
+                seed_item("meta", resources=[resource(ruleset(3), meta={"v": 1})]),
+                seed_item("rename-me", number=4),
+                seed_item("doomed", number=5),
+                dict(
+                    name="org",
+                    target_type="organization",
+                    recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS],
+                    resources=[resource(ruleset(6))],
+                ),
+                seed_item("dup", number=7),
+                seed_item("dup", number=8),
+            ]
+        )
+    }
     emulator.clear_log()
     shares = [
-        item("recips", recipients=(C,), number=1),                                   # PUT recipients
+        item("recips", recipients=(C,), number=1),  # PUT recipients
         item("addres", resources=[resource(ruleset(2)), resource(POLICY, "gateway-policy")]),  # POST resource
-        item("meta", resources=[resource(ruleset(3), meta={"v": 2})]),              # PUT resource
-        dict(share_id=seeded["rename-me"]["id"], name="renamed"),                    # PUT share
-        dict(name="doomed", state="absent"),                                         # DELETE share
-        dict(name="org", recipients=[{}], resources=[resource(ruleset(6))]),         # no-op, no recipients read
-        item("dup", number=7),                                                       # two shares named dup
-        item("foreign", recipients=(FOREIGN_ACCOUNT,), number=9),                    # the API refuses it
-        item("bad-input", resources=[resource(ruleset(10), resource_account_id="NOT-HEX")]),  # refused before any request
-        item("new", number=11),                                                      # POST share
+        item("meta", resources=[resource(ruleset(3), meta={"v": 2})]),  # PUT resource
+        dict(share_id=seeded["rename-me"]["id"], name="renamed"),  # PUT share
+        dict(name="doomed", state="absent"),  # DELETE share
+        dict(name="org", recipients=[{}], resources=[resource(ruleset(6))]),  # no-op, no recipients read
+        item("dup", number=7),  # two shares named dup
+        item("foreign", recipients=(FOREIGN_ACCOUNT,), number=9),  # the API refuses it
+        item(
+            "bad-input", resources=[resource(ruleset(10), resource_account_id="NOT-HEX")]
+        ),  # refused before any request
+        item("new", number=11),  # POST share
     ]
     run = runner.playbook(bulk_task("first", shares, concurrency=4), diff=True)
     task = run.task("first")
@@ -126,10 +151,17 @@ def test_changes_failures_and_rerun(runner, emulator):
     # One write per change; the organization share needed no recipients read.
     writes = sorted(writes_of(emulator))
     ids = {name: seeded[name]["id"] for name in ("recips", "addres", "meta", "rename-me", "doomed")}
-    assert writes == sorted([
-        ("PUT", "/{}/recipients".format(ids["recips"])), ("POST", "/{}/resources".format(ids["addres"])),
-        ("PUT", "/{}/resources/{}".format(ids["meta"], seeded["meta"]["resources"][0]["id"])),
-        ("PUT", "/{}".format(ids["rename-me"])), ("DELETE", "/{}".format(ids["doomed"])), ("POST", ""), ("POST", "")])
+    assert writes == sorted(
+        [
+            ("PUT", "/{}/recipients".format(ids["recips"])),
+            ("POST", "/{}/resources".format(ids["addres"])),
+            ("PUT", "/{}/resources/{}".format(ids["meta"], seeded["meta"]["resources"][0]["id"])),
+            ("PUT", "/{}".format(ids["rename-me"])),
+            ("DELETE", "/{}".format(ids["doomed"])),
+            ("POST", ""),
+            ("POST", ""),
+        ]
+    )
     reads = [entry[1] for entry in log_of(emulator) if entry[0] == "GET"]
     assert reads.count("") == 1
     assert "/{}/recipients".format(seeded["org"]["id"]) not in reads
@@ -147,9 +179,11 @@ def test_changes_failures_and_rerun(runner, emulator):
     # Fix the failing items and re-run: they converge, the others are left as they are.
     first_dup = next(share for share in emulator.state() if share["name"] == "dup")
     fixed = [s for s in shares if s.get("name") not in ("dup", "foreign", "bad-input")]
-    fixed += [dict(share_id=first_dup["id"], name="dup", recipients=[{"account_id": A}], resources=[resource(ruleset(7))]),
-              item("foreign", recipients=(B,), number=9),
-              item("bad-input", resources=[resource(ruleset(10))])]
+    fixed += [
+        dict(share_id=first_dup["id"], name="dup", recipients=[{"account_id": A}], resources=[resource(ruleset(7))]),
+        item("foreign", recipients=(B,), number=9),
+        item("bad-input", resources=[resource(ruleset(10))]),
+    ]
     run = runner.playbook(bulk_task("again", fixed), bulk_task("noop", fixed))
     assert run.task("again")["status"] == "ok", run.output
     assert sorted(o["name"] for o in run.task("again")["result"]["results"] if o["changed"]) == ["bad-input", "foreign"]
@@ -157,11 +191,20 @@ def test_changes_failures_and_rerun(runner, emulator):
 
 
 def test_check_mode_writes_nothing_and_prune_previews(runner, emulator):
-    emulator.seed([seed_item("keep", number=1), seed_item("stray-1", number=2), seed_item("stray-2", number=3),
-                   seed_item("named-by-failing-item", number=4)])
+    emulator.seed(
+        [
+            seed_item("keep", number=1),
+            seed_item("stray-1", number=2),
+            seed_item("stray-2", number=3),
+            seed_item("named-by-failing-item", number=4),
+        ]
+    )
     emulator.clear_log()
-    shares = [item("keep", recipients=(A, B), number=1), item("brand-new", number=5),
-              item("named-by-failing-item", recipients=(FOREIGN_ACCOUNT,), number=4)]
+    shares = [
+        item("keep", recipients=(A, B), number=1),
+        item("brand-new", number=5),
+        item("named-by-failing-item", recipients=(FOREIGN_ACCOUNT,), number=4),
+    ]
     run = runner.playbook(bulk_task("preview", shares, prune=True), check=True, diff=True)
     result = run.task("preview")["result"]
     assert writes_of(emulator) == []
@@ -191,11 +234,14 @@ def test_duplicate_items_fail_alone_and_before_any_request(runner, emulator):
     assert [s["name"] for s in active(emulator)] == ["other"]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"concurrency": 0}, "concurrency must be between 1 and 32"),
-    ({"request_budget": -1}, "request_budget must be 0"),
-    ({"request_budget_window": 0}, "request_budget_window must be a positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"concurrency": 0}, "concurrency must be between 1 and 32"),
+        ({"request_budget": -1}, "request_budget must be 0"),
+        ({"request_budget_window": 0}, "request_budget_window must be a positive"),
+    ],
+)
 def test_bad_options_fail_before_any_request(runner, emulator, args, message):
     run = runner.playbook(bulk_task("bad", [item("x")], **args))
     assert message in run.task("bad")["result"]["msg"]
@@ -238,7 +284,9 @@ def test_open_url_path_and_wait(runner, emulator):
 
 
 def test_listing_failure_fails_the_task_without_writes(runner, emulator):
-    emulator.add_faults({"method": "GET", "action": "status", "status": 403, "code": 10000, "message": "Authentication error"})
+    emulator.add_faults(
+        {"method": "GET", "action": "status", "status": 403, "code": 10000, "message": "Authentication error"}
+    )
     run = runner.playbook(bulk_task("denied", [item("x")]))
     task = run.task("denied")
     assert task["status"] == "failed"
@@ -252,9 +300,11 @@ def test_listing_failure_fails_the_task_without_writes(runner, emulator):
 @pytest.mark.parametrize("bad_item", ["upper-case id", "trailing space", "bad state"])
 def test_prune_deletes_nothing_while_an_item_is_invalid(runner, emulator, bad_item):
     production, _stray = emulator.seed([seed_item("Production WAF", number=1), seed_item("stray", number=2)])
-    items = {"upper-case id": dict(share_id=production["id"].upper(), recipients=[{"account_id": A}]),
-             "trailing space": item("Production WAF ", number=1),
-             "bad state": dict(item("Production WAF", number=1), state="gone")}
+    items = {
+        "upper-case id": dict(share_id=production["id"].upper(), recipients=[{"account_id": A}]),
+        "trailing space": item("Production WAF ", number=1),
+        "bad state": dict(item("Production WAF", number=1), state="gone"),
+    }
     shares = [item("kept", number=3), items[bad_item]]
     emulator.clear_log()
     preview = runner.playbook(bulk_task("prune", shares, prune=True), check=True)
@@ -283,21 +333,31 @@ def test_prune_keeps_a_share_whose_name_differs_only_in_case_or_spacing(runner, 
 
 def test_one_share_named_by_name_and_by_id_fails_both_items(runner, emulator):
     seeded = emulator.seed([seed_item("x", number=1)])[0]
-    shares = [item("x", recipients=(A,), number=1), dict(share_id=seeded["id"], recipients=[{"account_id": B}]),
-              item("other", number=2)]
+    shares = [
+        item("x", recipients=(A,), number=1),
+        dict(share_id=seeded["id"], recipients=[{"account_id": B}]),
+        item("other", number=2),
+    ]
     emulator.clear_log()
     run = runner.playbook(bulk_task("clash", shares), bulk_task("again", shares))
     for label in ("clash", "again"):
         result = run.task(label)["result"]
         assert [o["failed"] for o in result["results"]] == [True, True, False], result
-        assert "shares[0] (by name) and shares[1] (by share_id) address the same share {}".format(seeded["id"]) in result["msg"]
+        assert (
+            "shares[0] (by name) and shares[1] (by share_id) address the same share {}".format(seeded["id"])
+            in result["msg"]
+        )
     assert writes_of(emulator) == [("POST", "")]  # only "other", once
     assert live_accounts(active(emulator, "x")[0]) == [A]
 
 
 def test_a_bad_option_type_fails_only_its_item_and_names_it(runner, emulator):
-    shares = [item("fine", number=1), dict(item("gone", number=2), state="gone"),
-              dict(item("slow", number=3), wait=True, wait_timeout="x"), dict(item("typo", number=4), recipent=[])]
+    shares = [
+        item("fine", number=1),
+        dict(item("gone", number=2), state="gone"),
+        dict(item("slow", number=3), wait=True, wait_timeout="x"),
+        dict(item("typo", number=4), recipent=[]),
+    ]
     run = runner.playbook(bulk_task("types", shares))
     result = run.task("types")["result"]
     assert [o["failed"] for o in result["results"]] == [False, True, True, True]
@@ -317,11 +377,16 @@ def test_prune_and_delete_diffs_show_the_real_recipients(runner, emulator):
 
 
 def test_include_recipients_returns_them_for_every_share(runner, emulator):
-    shares = [item("acct", number=1), dict(name="org", recipients=[{}], resources=[resource(ruleset(2))]),
-              dict(name="acct", resources=[resource(ruleset(1))])]
-    run = runner.playbook(bulk_task("create", shares[:2], include_recipients=True),
-                          bulk_task("bare", shares[2:], include_recipients=True),
-                          bulk_task("lean", shares[1:2]))
+    shares = [
+        item("acct", number=1),
+        dict(name="org", recipients=[{}], resources=[resource(ruleset(2))]),
+        dict(name="acct", resources=[resource(ruleset(1))]),
+    ]
+    run = runner.playbook(
+        bulk_task("create", shares[:2], include_recipients=True),
+        bulk_task("bare", shares[2:], include_recipients=True),
+        bulk_task("lean", shares[1:2]),
+    )
     created = by_name(run.task("create")["result"])
     assert [r["account_id"] for r in created["acct"]["share"]["recipients"]] == [A]
     assert all(r["id"] for r in created["acct"]["share"]["recipients"])
@@ -361,7 +426,9 @@ def test_summary_reports_drift_in_check_mode_and_what_changed_after(runner, emul
     assert [e["name"] for e in report["created"]] == ["new"] and [e["name"] for e in report["updated"]] == ["changed"]
     assert [(e["name"], e["pruned"]) for e in report["deleted"]] == [("stray", True)]
     assert [e["name"] for e in report["unchanged"]] == ["same"]
-    run = runner.playbook(bulk_task("apply", shares, prune=True), bulk_task("again", shares, prune=True, register="again"))
+    run = runner.playbook(
+        bulk_task("apply", shares, prune=True), bulk_task("again", shares, prune=True, register="again")
+    )
     assert run.task("apply")["result"]["summary"]["counts"] == report["counts"]
     again = run.task("again")["result"]["summary"]
     assert again["drift"] is False and again["counts"]["unchanged"] == 3

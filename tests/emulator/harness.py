@@ -30,8 +30,17 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.server import (  # th
 )
 
 __all__ = [
-    "EMAIL", "FOREIGN_ACCOUNT", "FOREIGN_ORG", "KEY", "MAIN_ACCOUNT", "MAIN_ORG", "MEMBER_ACCOUNTS", "READ_TOKEN", "TOKEN",
-    "Emulator", "EmulatorError",
+    "EMAIL",
+    "FOREIGN_ACCOUNT",
+    "FOREIGN_ORG",
+    "KEY",
+    "MAIN_ACCOUNT",
+    "MAIN_ORG",
+    "MEMBER_ACCOUNTS",
+    "READ_TOKEN",
+    "TOKEN",
+    "Emulator",
+    "EmulatorError",
 ]
 
 SERVER_SCRIPT = Path(__file__).resolve().with_name("server.py")
@@ -46,8 +55,14 @@ class EmulatorError(RuntimeError):
 class Emulator:
     """One emulator process. start()/stop(), or use it as a context manager."""
 
-    def __init__(self, *, tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
-                 server_args: tuple[str, ...] = (), startup_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        tls_cert: str | Path | None = None,
+        tls_key: str | Path | None = None,
+        server_args: tuple[str, ...] = (),
+        startup_timeout: float = 10.0,
+    ) -> None:
         tls_args = ("--tls-cert", str(tls_cert), "--tls-key", str(tls_key)) if tls_cert else ()
         self._server_args = (*tls_args, *server_args)
         self._startup_timeout = startup_timeout
@@ -77,8 +92,7 @@ class Emulator:
         self._workdir = tempfile.TemporaryDirectory(prefix="cf-emulator-")
         workdir = Path(self._workdir.name)
         port_file, log_file = workdir / "port", workdir / "server.log"
-        command = [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--port-file", str(port_file),
-                   *self._server_args]
+        command = [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--port-file", str(port_file), *self._server_args]
         with log_file.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         self.port = self._wait_for_port(port_file, log_file)
@@ -93,8 +107,9 @@ class Emulator:
         output = log_file.read_text(errors="replace")
         exit_code = self.process.poll()
         self.stop()
-        raise EmulatorError(f"emulator not listening after {self._startup_timeout} s "
-                            f"(exit code {exit_code}); its output:\n{output}")
+        raise EmulatorError(
+            f"emulator not listening after {self._startup_timeout} s (exit code {exit_code}); its output:\n{output}"
+        )
 
     def stop(self) -> None:
         if self.process is not None:
@@ -119,8 +134,9 @@ class Emulator:
     # --- admin API (CONTRACT.md, "Admin API") ---
 
     def _admin_call(self, method: str, name: str, payload: object = None) -> dict:
-        response = self._admin.request(method, f"{self.url}/__admin/{name}", json=payload,
-                                       timeout=ADMIN_TIMEOUT_SECONDS, verify=self.verify)
+        response = self._admin.request(
+            method, f"{self.url}/__admin/{name}", json=payload, timeout=ADMIN_TIMEOUT_SECONDS, verify=self.verify
+        )
         if not response.ok:
             raise EmulatorError(f"{method} /__admin/{name}: {response.status_code} {response.text}")
         return response.json()
@@ -159,8 +175,9 @@ class Emulator:
     def advance(self) -> int:
         return self._admin_call("POST", "advance")["completed"]
 
-    def add_association_error(self, share_id: str, account_id: str, error: str, terminal: bool,
-                              resource_id: str | None = None) -> dict:
+    def add_association_error(
+        self, share_id: str, account_id: str, error: str, terminal: bool, resource_id: str | None = None
+    ) -> dict:
         """Make the recipient's association fail for one resource (default: the share's first active one)."""
         payload = {"share_id": share_id, "account_id": account_id, "error": error, "terminal": terminal}
         if resource_id is not None:

@@ -243,8 +243,12 @@ class ShareResource(Record):
 
     def association_json(self, recipient: Recipient) -> dict:
         message, terminal = recipient.errors.get(self.resource_id, ("", False))
-        return {"resource_id": self.resource_id, "resource_version": self.resource_version,
-                "error": message, "terminal": terminal}
+        return {
+            "resource_id": self.resource_id,
+            "resource_version": self.resource_version,
+            "error": message,
+            "terminal": terminal,
+        }
 
 
 @dataclass(kw_only=True)
@@ -322,8 +326,12 @@ class Share(Record):
         recipient = self.recipient_for(account_id)
         if recipient is None:
             recipient = Recipient(
-                id=new_id(), account_id=account_id, status="associating",
-                created=moment.stamp, modified=moment.stamp, settles_at=moment.settles_at,
+                id=new_id(),
+                account_id=account_id,
+                status="associating",
+                created=moment.stamp,
+                modified=moment.stamp,
+                settles_at=moment.settles_at,
             )
             self.recipients.append(recipient)
         else:
@@ -348,8 +356,14 @@ class Share(Record):
             if recipient.is_live:
                 recipient.begin("disassociating", moment)
 
-    def to_json(self, viewer: str | None = None, *, with_resources: bool = False, with_counts: bool = False,
-                rendering: Rendering = STORED) -> dict:
+    def to_json(
+        self,
+        viewer: str | None = None,
+        *,
+        with_resources: bool = False,
+        with_counts: bool = False,
+        rendering: Rendering = STORED,
+    ) -> dict:
         data = {
             "id": self.id,
             "account_id": self.account_id,
@@ -373,14 +387,20 @@ class Share(Record):
         """(share, recipient account, resource identity) for every account that can see a resource right now."""
         if self.status != "active":
             return set()
-        return {(self.id, recipient.account_id, *resource.identity)
-                for recipient in self.recipients if recipient.is_live
-                for resource in self.resources if resource.status == "active"}
+        return {
+            (self.id, recipient.account_id, *resource.identity)
+            for recipient in self.recipients
+            if recipient.is_live
+            for resource in self.resources
+            if resource.status == "active"
+        }
 
     def snapshot(self) -> dict:
         """The admin view: every field, every recipient (with its association errors) and every resource, as stored."""
-        recipients = [dict(r.to_json(), errors={k: list(v) for k, v in r.errors.items()}) if r.errors else r.to_json()
-                      for r in self.recipients]
+        recipients = [
+            dict(r.to_json(), errors={k: list(v) for k, v in r.errors.items()}) if r.errors else r.to_json()
+            for r in self.recipients
+        ]
         snapshot = {**self.to_json(with_resources=True), "recipients": recipients}
         if self.target_type == "organization":
             snapshot["excluded_recipients"] = [e.to_json() for e in self.excluded]
@@ -477,8 +497,14 @@ def failure_document(errors: list[dict]) -> dict:
     return {"success": False, "errors": errors, "messages": [], "result": None}
 
 
-def error(code: int, message: str, *, pointer: str | None = None, parameter: str | None = None,
-          chain: list[dict] | None = None) -> dict:
+def error(
+    code: int,
+    message: str,
+    *,
+    pointer: str | None = None,
+    parameter: str | None = None,
+    chain: list[dict] | None = None,
+) -> dict:
     item: dict = {"code": code, "message": message}
     if pointer is not None:
         item["source"] = {"pointer": pointer}
@@ -659,10 +685,15 @@ def paginate(items: list, query: dict[str, list[str]], unpaginated_max: int | No
             return items, info
         page, per_page = 1, unpaginated_max
     page, per_page = page or 1, per_page or DEFAULT_PER_PAGE
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     total_pages = max(1, math.ceil(len(items) / per_page))
-    info = {"page": page, "per_page": per_page, "count": len(chunk),
-            "total_count": len(items), "total_pages": total_pages}
+    info = {
+        "page": page,
+        "per_page": per_page,
+        "count": len(chunk),
+        "total_count": len(items),
+        "total_pages": total_pages,
+    }
     return chunk, info
 
 
@@ -818,8 +849,14 @@ def writable_share(app: App, call: Call) -> Share:
 def account_targeted_share(app: App, call: Call) -> Share:
     share = writable_share(app, call)
     if share.target_type == "organization":
-        raise ApiError(400, error(1010, "The recipients of an organization-targeted share follow its "
-                                        "organization; they cannot be added or replaced"))
+        raise ApiError(
+            400,
+            error(
+                1010,
+                "The recipients of an organization-targeted share follow its "
+                "organization; they cannot be added or replaced",
+            ),
+        )
     return share
 
 
@@ -860,8 +897,14 @@ def share_listing(app: App, call: Call, shares: list[Share], viewer: str | None)
     with_counts = not organization and query_flag(call.query, "include_recipient_counts")
     selected = sort_shares(filter_shares(shares, call.query, viewer), call.query)
     rendering = app.rendering()
-    return paged_answer(app, call, selected, lambda share: share.to_json(
-        viewer, with_resources=with_resources, with_counts=with_counts, rendering=rendering))
+    return paged_answer(
+        app,
+        call,
+        selected,
+        lambda share: share.to_json(
+            viewer, with_resources=with_resources, with_counts=with_counts, rendering=rendering
+        ),
+    )
 
 
 def filter_shares(shares: list[Share], query: dict[str, list[str]], viewer: str | None) -> list[Share]:
@@ -873,7 +916,8 @@ def filter_shares(shares: list[Share], query: dict[str, list[str]], viewer: str 
         # The tag object's shape is unverified (API digest), so the emulator has no tags.
         raise bad_parameter("tag", "The emulator does not implement share tags")
     return [
-        share for share in shares
+        share
+        for share in shares
         if status in (None, share.status)
         and kind in (None, share.kind_for(viewer))
         and target_type in (None, share.target_type)
@@ -897,23 +941,36 @@ def create_share(app: App, call: Call) -> Answer:
     resources = checked_resources(body.get("resources"), problems)
     problems.raise_any()
     moment = app.moment()
-    share = Share(id=new_id(), account_id=owner, name=name, target_type=target_type, status="active",
-                  created=moment.stamp, modified=moment.stamp)
+    share = Share(
+        id=new_id(),
+        account_id=owner,
+        name=name,
+        target_type=target_type,
+        status="active",
+        created=moment.stamp,
+        modified=moment.stamp,
+    )
     for account in recipient_accounts:
         share.associate(account, moment)
     for index, fields in enumerate(resources):
         attach_resource(app, share, fields, moment, pointer=f"/resources/{index}")
     app.store.add(share)
     generous = app.config["answer_profile"] == "generous"
-    return Answer(share.to_json(owner, with_resources=generous, with_counts=generous, rendering=app.rendering()),
-                  status=201)
+    return Answer(
+        share.to_json(owner, with_resources=generous, with_counts=generous, rendering=app.rendering()), status=201
+    )
 
 
 def get_share(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
-    return Answer(share.to_json(call.account_id, with_resources=query_flag(call.query, "include_resources"),
-                                with_counts=query_flag(call.query, "include_recipient_counts"),
-                                rendering=app.rendering()))
+    return Answer(
+        share.to_json(
+            call.account_id,
+            with_resources=query_flag(call.query, "include_resources"),
+            with_counts=query_flag(call.query, "include_recipient_counts"),
+            rendering=app.rendering(),
+        )
+    )
 
 
 def update_share(app: App, call: Call) -> Answer:
@@ -937,14 +994,20 @@ def delete_share(app: App, call: Call) -> Answer:
 def list_recipients(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
     with_report = query_flag(call.query, "include_resources")
-    return paged_answer(app, call, share.recipients, lambda recipient: recipient.to_json(
-        share.association_report(recipient) if with_report else None))
+    return paged_answer(
+        app,
+        call,
+        share.recipients,
+        lambda recipient: recipient.to_json(share.association_report(recipient) if with_report else None),
+    )
 
 
 def get_recipient(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
     recipient = share_recipient(share, call)
-    return Answer(recipient.to_json(share.association_report(recipient) if query_flag(call.query, "include_resources") else None))
+    return Answer(
+        recipient.to_json(share.association_report(recipient) if query_flag(call.query, "include_resources") else None)
+    )
 
 
 def add_recipient(app: App, call: Call) -> Answer:
@@ -1005,8 +1068,7 @@ def list_resources(app: App, call: Call) -> Answer:
     share = visible_share(app, call)
     status = query_choice(call.query, "status", SHARE_STATUSES)
     resource_type = query_choice(call.query, "resource_type", RESOURCE_TYPES)
-    selected = [r for r in share.resources
-                if status in (None, r.status) and resource_type in (None, r.resource_type)]
+    selected = [r for r in share.resources if status in (None, r.status) and resource_type in (None, r.resource_type)]
     rendering = app.rendering()
     return paged_answer(app, call, selected, lambda resource: resource.to_json(rendering))
 
@@ -1098,16 +1160,21 @@ def replace_excluded_recipients(app: App, call: Call) -> Answer:
     share = organization_targeted_share(app, call)
     writable_share(app, call)
     problems = Problems()
-    accounts = [checked_excluded_account(item, share.account_id, f"/{index}", problems)
-                for index, item in enumerate(call.body_array())]
+    accounts = [
+        checked_excluded_account(item, share.account_id, f"/{index}", problems)
+        for index, item in enumerate(call.body_array())
+    ]
     if len(set(accounts)) != len(accounts):
         problems.add("/", "An account is listed more than once")
     problems.raise_any()
     moment = app.moment()
     kept = [e for e in share.excluded if e.account_id in accounts]
     known = {e.account_id for e in kept}
-    share.excluded = kept + [ExcludedRecipient(id=new_id(), account_id=a, created=moment.stamp, modified=moment.stamp)
-                             for a in accounts if a not in known]
+    share.excluded = kept + [
+        ExcludedRecipient(id=new_id(), account_id=a, created=moment.stamp, modified=moment.stamp)
+        for a in accounts
+        if a not in known
+    ]
     share.reconcile_organization(moment)
     return Answer(None, status=204)
 
@@ -1131,17 +1198,20 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
     f"{SHARE_PATH}/recipients": {"GET": list_recipients, "POST": add_recipient, "PUT": replace_recipients},
     f"{SHARE_PATH}/recipients/{{recipient_id}}": {"GET": get_recipient, "DELETE": remove_recipient},
     f"{SHARE_PATH}/resources": {"GET": list_resources, "POST": add_resource},
-    f"{SHARE_PATH}/resources/{{resource_id}}": {"GET": get_resource, "PUT": update_resource,
-                                                "DELETE": remove_resource},
-    f"{SHARE_PATH}/excluded-recipients": {"GET": list_excluded_recipients, "POST": add_excluded_recipient,
-                                          "PUT": replace_excluded_recipients},
-    f"{SHARE_PATH}/excluded-recipients/{{excluded_recipient_id}}": {"GET": get_excluded_recipient,
-                                                                    "DELETE": delete_excluded_recipient},
+    f"{SHARE_PATH}/resources/{{resource_id}}": {"GET": get_resource, "PUT": update_resource, "DELETE": remove_resource},
+    f"{SHARE_PATH}/excluded-recipients": {
+        "GET": list_excluded_recipients,
+        "POST": add_excluded_recipient,
+        "PUT": replace_excluded_recipients,
+    },
+    f"{SHARE_PATH}/excluded-recipients/{{excluded_recipient_id}}": {
+        "GET": get_excluded_recipient,
+        "DELETE": delete_excluded_recipient,
+    },
     "/organizations/{organization_id}/shares": {"GET": list_organization_shares},
 }
 COMPILED_API_ROUTES = [
-    (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)), methods)
-    for template, methods in API_ROUTES.items()
+    (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)), methods) for template, methods in API_ROUTES.items()
 ]
 
 
@@ -1205,11 +1275,15 @@ def retry_after_header(spec: dict) -> dict[str, str]:
 
 FAULT_REPLIES: dict[str, Callable[[dict], Reply]] = {
     "status": lambda spec: json_reply(
-        spec.get("status", 500), failure_document([fault_error(spec)]), retry_after_header(spec)),
+        spec.get("status", 500), failure_document([fault_error(spec)]), retry_after_header(spec)
+    ),
     "html": lambda spec: Reply(
-        spec.get("status", 502), b"<html><head><title>Bad gateway</title></head><body>"
+        spec.get("status", 502),
+        b"<html><head><title>Bad gateway</title></head><body>"
         b"<h1>Error</h1><p>The upstream server answered with an error.</p></body></html>",
-        "text/html; charset=UTF-8", retry_after_header(spec)),
+        "text/html; charset=UTF-8",
+        retry_after_header(spec),
+    ),
     "success_false": lambda spec: json_reply(200, failure_document([fault_error(spec)])),
     "truncate": lambda spec: Reply(200, json.dumps(success_document(None)).encode(), cut_body=True),
     "not_json": lambda spec: Reply(200, b"upstream answered: OK"),
@@ -1295,11 +1369,19 @@ class RequestLog:
         self.entries: list[dict] = []
 
     def record(self, request: Request, status: int | None, auth: str, fault: str | None, client_port: int) -> None:
-        self.entries.append({
-            "seq": len(self.entries) + 1, "method": request.method, "path": request.path,
-            "query": request.query, "body": request.body, "status": status, "auth": auth, "fault": fault,
-            "client_port": client_port,
-        })
+        self.entries.append(
+            {
+                "seq": len(self.entries) + 1,
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
+                "body": request.body,
+                "status": status,
+                "auth": auth,
+                "fault": fault,
+                "client_port": client_port,
+            }
+        )
 
 
 # --- The application ---------------------------------------------------------------------------
@@ -1313,10 +1395,17 @@ CONFIG_CHECKS: dict[str, Callable[[object], bool]] = {
     "empty_meta_echo": lambda value: value in ("object", "null", "omitted"),
     "meta_key_order": lambda value: value in ("as_sent", "reversed"),
     "deleted_shares": lambda value: value in ("kept", "purged"),
-    "rate_limit": lambda value: value is None or (
-        isinstance(value, dict) and set(value) == {"requests", "window_seconds"}
-        and is_int(value["requests"]) and value["requests"] >= 1
-        and is_number(value["window_seconds"]) and value["window_seconds"] > 0),
+    "rate_limit": lambda value: (
+        value is None
+        or (
+            isinstance(value, dict)
+            and set(value) == {"requests", "window_seconds"}
+            and is_int(value["requests"])
+            and value["requests"] >= 1
+            and is_number(value["window_seconds"])
+            and value["window_seconds"] > 0
+        )
+    ),
 }
 
 
@@ -1347,8 +1436,9 @@ class App:
         return self._clock.timestamp()
 
     def rendering(self) -> Rendering:
-        return Rendering(empty_meta=self.config["empty_meta_echo"],
-                         reverse_meta_keys=self.config["meta_key_order"] == "reversed")
+        return Rendering(
+            empty_meta=self.config["empty_meta_echo"], reverse_meta_keys=self.config["meta_key_order"] == "reversed"
+        )
 
     def moment(self) -> Moment:
         return Moment(self.timestamp(), time.monotonic() + self.config["transition_seconds"])
@@ -1379,8 +1469,11 @@ class App:
         try:
             wait = self.rate_limiter.retry_after(self.config["rate_limit"], time.monotonic())
             if wait is not None:
-                raise ApiError(429, error(971, "Please wait and consider throttling your request speed"),
-                               headers={"Retry-After": str(wait)})
+                raise ApiError(
+                    429,
+                    error(971, "Please wait and consider throttling your request speed"),
+                    headers={"Retry-After": str(wait)},
+                )
             if auth_error is not None:
                 raise auth_error
             refuse_by_scope(auth, request)
@@ -1426,8 +1519,13 @@ def seeded_lifecycle(status: str) -> dict:
 
 
 def seeded_recipient(spec: object, stamp: str) -> Recipient:
-    return Recipient(id=new_id(), account_id=required(spec, "account_id"), created=stamp, modified=stamp,
-                     **seeded_lifecycle(spec.get("association_status", "associated")))
+    return Recipient(
+        id=new_id(),
+        account_id=required(spec, "account_id"),
+        created=stamp,
+        modified=stamp,
+        **seeded_lifecycle(spec.get("association_status", "associated")),
+    )
 
 
 def seeded_excluded(account_id: object, stamp: str) -> ExcludedRecipient:
@@ -1438,21 +1536,32 @@ def seeded_excluded(account_id: object, stamp: str) -> ExcludedRecipient:
 
 def seeded_resource(spec: object, owner: str, stamp: str) -> ShareResource:
     return ShareResource(
-        id=new_id(), resource_id=required(spec, "resource_id"), resource_type=required(spec, "resource_type"),
-        resource_account_id=spec.get("resource_account_id", owner), meta=spec.get("meta", {}),
-        created=stamp, modified=stamp, **seeded_lifecycle(spec.get("status", "active")))
+        id=new_id(),
+        resource_id=required(spec, "resource_id"),
+        resource_type=required(spec, "resource_type"),
+        resource_account_id=spec.get("resource_account_id", owner),
+        meta=spec.get("meta", {}),
+        created=stamp,
+        modified=stamp,
+        **seeded_lifecycle(spec.get("status", "active")),
+    )
 
 
 def seeded_share(spec: object, stamp: str) -> Share:
     name = required(spec, "name")
     owner = spec.get("account_id", MAIN_ACCOUNT)
     return Share(
-        id=spec.get("id") or new_id(), account_id=owner, name=name,
-        target_type=spec.get("target_type", "account"), created=stamp, modified=stamp,
+        id=spec.get("id") or new_id(),
+        account_id=owner,
+        name=name,
+        target_type=spec.get("target_type", "account"),
+        created=stamp,
+        modified=stamp,
         recipients=[seeded_recipient(item, stamp) for item in spec.get("recipients", [])],
         resources=[seeded_resource(item, owner, stamp) for item in spec.get("resources", [])],
         excluded=[seeded_excluded(account, stamp) for account in spec.get("excluded_recipients", [])],
-        **seeded_lifecycle(spec.get("status", "active")))
+        **seeded_lifecycle(spec.get("status", "active")),
+    )
 
 
 def admin_seed(app: App, request: Request) -> dict:
@@ -1521,10 +1630,13 @@ def admin_add_association_error(app: App, request: Request) -> dict:
     recipient = share.recipient_for(body.get("account_id")) if share else None
     if recipient is None:
         raise AdminError("association error: no share_id with that recipient account_id")
-    resources = [r for r in share.resources if r.status == "active"
-                 and body.get("resource_id") in (None, r.resource_id)]
+    resources = [
+        r for r in share.resources if r.status == "active" and body.get("resource_id") in (None, r.resource_id)
+    ]
     if not resources or not isinstance(body.get("error"), str) or not isinstance(body.get("terminal"), bool):
-        raise AdminError("association error: needs an active resource_id (default: the first), error (str), terminal (bool)")
+        raise AdminError(
+            "association error: needs an active resource_id (default: the first), error (str), terminal (bool)"
+        )
     recipient.errors[resources[0].resource_id] = (body["error"], body["terminal"])
     return {"share": share.snapshot()}
 
@@ -1624,8 +1736,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
-    parser.add_argument("--read-token", action="append", dest="read_tokens",
-                        help="accepted read-only API token (repeatable)")
+    parser.add_argument(
+        "--read-token", action="append", dest="read_tokens", help="accepted read-only API token (repeatable)"
+    )
     parser.add_argument("--email", default=DEFAULT_EMAIL)
     parser.add_argument("--key", default=DEFAULT_KEY)
     parser.add_argument("--transition-seconds", type=float, default=0.0)
@@ -1643,12 +1756,20 @@ def stop_on_signal(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    credentials = Credentials(tuple(args.tokens or [DEFAULT_TOKEN]), args.email, args.key,
-                              tuple(args.read_tokens or [DEFAULT_READ_TOKEN]))
-    default_config = {"latency_ms": 0, "transition_seconds": args.transition_seconds,
-                      "unpaginated_max": None, "rate_limit": None, "answer_profile": "minimal",
-                      "resource_id_form": "as_sent", "empty_meta_echo": "object", "meta_key_order": "as_sent",
-                      "deleted_shares": "kept"}
+    credentials = Credentials(
+        tuple(args.tokens or [DEFAULT_TOKEN]), args.email, args.key, tuple(args.read_tokens or [DEFAULT_READ_TOKEN])
+    )
+    default_config = {
+        "latency_ms": 0,
+        "transition_seconds": args.transition_seconds,
+        "unpaginated_max": None,
+        "rate_limit": None,
+        "answer_profile": "minimal",
+        "resource_id_form": "as_sent",
+        "empty_meta_echo": "object",
+        "meta_key_order": "as_sent",
+        "deleted_shares": "kept",
+    }
     server = EmulatorServer((args.host, args.port), App(credentials, default_config))
     if args.tls_cert:
         use_tls(server, args.tls_cert, args.tls_key)

@@ -71,8 +71,11 @@ def _read_settings_or_exit(config):
         pytest.exit("live tests refused (see the lines above); nothing was sent", returncode=REFUSED_EXIT_STATUS)
     prefix = kit.new_run_prefix()
     config.stash[SETTINGS_KEY] = (settings, prefix)
-    _say(config, f"live run: prefix {prefix}; account {settings.account_id}, recipient {settings.recipient_account_id}, "
-                 f"{settings.auth_scheme} at {settings.base_url}; wait_timeout {settings.wait_timeout:d} s")
+    _say(
+        config,
+        f"live run: prefix {prefix}; account {settings.account_id}, recipient {settings.recipient_account_id}, "
+        f"{settings.auth_scheme} at {settings.base_url}; wait_timeout {settings.wait_timeout:d} s",
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -90,8 +93,11 @@ def pytest_collection_modifyitems(session, config, items):
     if not _named_on_command_line(config):
         items[:] = [item for item in items if item not in live]
         config.hook.pytest_deselected(items=live)
-        _say(config, f"tests/live: {len(live)} live tests deselected: they run only when tests/live is named "
-                     "(pytest tests/live, make test-live)")
+        _say(
+            config,
+            f"tests/live: {len(live)} live tests deselected: they run only when tests/live is named "
+            "(pytest tests/live, make test-live)",
+        )
         return
     _read_settings_or_exit(config)
     settings = config.stash[SETTINGS_KEY][0]
@@ -148,13 +154,20 @@ class LiveSession:
             signals = (signal.SIGINT, *HANDLED_SIGNALS)
             previous = {signum: signal.getsignal(signum) for signum in signals}
             for signum in signals:
-                signal.signal(signum, lambda *_args: say(f"live cleanup in progress (at most {int(MODULE_EXIT_WAIT_SECONDS + CLEANUP_TIME_LIMIT)} s); "
-                                                         "it finishes first"))
+                signal.signal(
+                    signum,
+                    lambda *_args: say(
+                        f"live cleanup in progress (at most {int(MODULE_EXIT_WAIT_SECONDS + CLEANUP_TIME_LIMIT)} s); "
+                        "it finishes first"
+                    ),
+                )
             try:
                 lingering = self._wait_for_module_processes()
                 if lingering:
-                    say(f"live cleanup: module processes {lingering} still running after {int(MODULE_EXIT_WAIT_SECONDS)} s; "
-                        "cleaning up anyway")
+                    say(
+                        f"live cleanup: module processes {lingering} still running after {int(MODULE_EXIT_WAIT_SECONDS)} s; "
+                        "cleaning up anyway"
+                    )
                 self.report = kit.delete_prefixed(self.settings, self.prefix, time_limit=CLEANUP_TIME_LIMIT)
             finally:
                 for signum, handler in previous.items():
@@ -203,6 +216,7 @@ def live_session(request, live_settings, live_runner):
 
 
 # --- steps that depend on each other ------------------------------------------------------------------------------
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):

@@ -23,8 +23,15 @@ USER_AGENT = "edgeops.cloudflare live-test kit"
 # Every share the kit makes is named <run prefix><what>; the run prefix starts with this.
 PREFIX_ROOT = "edgeops-live-"
 RUN_PREFIX_PATTERN = re.compile(r"^edgeops-live-\d{14}-[0-9a-f]{6}-$")
-RESOURCE_TYPES = ("custom-ruleset", "gateway-policy", "gateway-destination-ip", "gateway-block-page-settings",
-                  "gateway-extended-email-matching", "idp-federation-grant", "trust-grant")
+RESOURCE_TYPES = (
+    "custom-ruleset",
+    "gateway-policy",
+    "gateway-destination-ip",
+    "gateway-block-page-settings",
+    "gateway-extended-email-matching",
+    "idp-federation-grant",
+    "trust-grant",
+)
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 # A credential must be sendable in an HTTP header; anything else is refused by name, without showing it.
 HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
@@ -50,14 +57,14 @@ MAX_WAIT_TIMEOUT = 1800
 PURPOSE = {
     OPT_IN: "must be 1: the opt-in that lets the kit create and delete shares in a real Cloudflare account",
     TOKEN: "an API token with Resource Sharing Edit on the account (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY, "
-           "the legacy Global API key)",
+    "the legacy Global API key)",
     ACCOUNT: "the Enterprise account that owns the test shares (32 hex characters)",
     RECIPIENT: "a second account of the same organization, the recipient of the account share (32 hex characters)",
     RESOURCE_ID: "a resource the account owns, put into every test share (a custom ruleset id unless "
-                 "CLOUDFLARE_LIVE_RESOURCE_TYPE says otherwise)",
+    "CLOUDFLARE_LIVE_RESOURCE_TYPE says otherwise)",
     RESOURCE_TYPE: "the type of CLOUDFLARE_LIVE_RESOURCE_ID, one of " + ", ".join(RESOURCE_TYPES),
     RESOURCE_ID_2: "optional: a second resource the account owns, for the share_resource step (add, update meta, "
-                   "remove)",
+    "remove)",
     RESOURCE_TYPE_2: "the type of CLOUDFLARE_LIVE_RESOURCE_ID_2, one of " + ", ".join(RESOURCE_TYPES),
     WAIT_TIMEOUT: f"optional: seconds each wait: true task may wait, 1 to {MAX_WAIT_TIMEOUT} (default {DEFAULT_WAIT_TIMEOUT})",
     BASE_URL: "optional: the API root, default " + DEFAULT_BASE_URL,
@@ -94,7 +101,11 @@ class Settings:
 
     @property
     def auth_scheme(self):
-        return "API token (CLOUDFLARE_API_TOKEN)" if self.token else "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
+        return (
+            "API token (CLOUDFLARE_API_TOKEN)"
+            if self.token
+            else "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
+        )
 
     @property
     def secrets(self):
@@ -179,19 +190,34 @@ def read_settings(environ, scenario=True):
                 problem(name, "is not a known resource type")
         if resource_id_2 and (resource_type_2, resource_id_2) == (resource_type, resource_id):
             problem(RESOURCE_ID_2, "is the same resource as CLOUDFLARE_LIVE_RESOURCE_ID")
-        scenario_values = dict(recipient_account_id=recipient, resource_type=resource_type, resource_id=resource_id,
-                               resource_type_2=resource_type_2 if resource_id_2 else None, resource_id_2=resource_id_2)
+        scenario_values = dict(
+            recipient_account_id=recipient,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            resource_type_2=resource_type_2 if resource_id_2 else None,
+            resource_id_2=resource_id_2,
+        )
 
     if problems:
         return None, problems
-    return Settings(base_url=base_url, account_id=account_id, token=token, email=email, key=key,
-                    wait_timeout=wait_timeout, **scenario_values), []
+    return Settings(
+        base_url=base_url,
+        account_id=account_id,
+        token=token,
+        email=email,
+        key=key,
+        wait_timeout=wait_timeout,
+        **scenario_values,
+    ), []
 
 
 def refusal(problems, what):
     """The text printed instead of running: every problem on its own line."""
-    lines = ["{} refused: {} setting{} missing or invalid; nothing was sent to any API:"
-             .format(what, len(problems), "" if len(problems) == 1 else "s")]
+    lines = [
+        "{} refused: {} setting{} missing or invalid; nothing was sent to any API:".format(
+            what, len(problems), "" if len(problems) == 1 else "s"
+        )
+    ]
     lines += ["  " + line for line in problems]
     lines.append("See tests/live/README.md for what each variable is for and how to run the kit.")
     return "\n".join(lines)
@@ -266,7 +292,7 @@ class ApiClient:
         raise ApiError(f"{method} {path}: gave up after {self.max_retries + 1} attempts")  # pragma: no cover
 
     def _pause(self, retry_after, attempt):
-        wait = float(retry_after) if retry_after and retry_after.isdigit() else 0.5 * 2 ** attempt
+        wait = float(retry_after) if retry_after and retry_after.isdigit() else 0.5 * 2**attempt
         remaining = self._remaining()
         wait = min(wait, 30.0, remaining if remaining is not None else wait)
         if wait > 0:
@@ -288,14 +314,24 @@ class ApiClient:
         """The account's active sent shares whose name starts with ``name_prefix``, every page (bounded)."""
         found, seen = [], set()
         for page in range(1, max_pages + 1):
-            body = self.request("GET", f"/accounts/{self.settings.account_id}/shares",
-                                {"kind": "sent", "status": "active", "page": page, "per_page": per_page})
-            shares = [share for share in body.get("result") or [] if isinstance(share, dict) and share.get("id") not in seen]
+            body = self.request(
+                "GET",
+                f"/accounts/{self.settings.account_id}/shares",
+                {"kind": "sent", "status": "active", "page": page, "per_page": per_page},
+            )
+            shares = [
+                share for share in body.get("result") or [] if isinstance(share, dict) and share.get("id") not in seen
+            ]
             seen.update(share.get("id") for share in shares)
             # The API is asked for these filters; a share that contradicts them is skipped: never touch what is not ours.
-            found += [share for share in shares if str(share.get("name", "")).startswith(name_prefix)
-                      and share.get("kind", "sent") == "sent" and share.get("status", "active") == "active"
-                      and share.get("account_id", self.settings.account_id) == self.settings.account_id]
+            found += [
+                share
+                for share in shares
+                if str(share.get("name", "")).startswith(name_prefix)
+                and share.get("kind", "sent") == "sent"
+                and share.get("status", "active") == "active"
+                and share.get("account_id", self.settings.account_id) == self.settings.account_id
+            ]
             total_pages = (body.get("result_info") or {}).get("total_pages")
             if not shares or (isinstance(total_pages, int) and page >= total_pages):
                 return found
@@ -325,12 +361,19 @@ class CleanupReport:
             return "{} ({})".format(share.get("name"), share.get("id"))
 
         what = "dry run, nothing deleted:" if self.dry_run else "cleanup of"
-        lines = ["{} {}*: {} active sent share{} found".format(what, self.prefix, len(self.found), "" if len(self.found) == 1 else "s")]
+        lines = [
+            "{} {}*: {} active sent share{} found".format(
+                what, self.prefix, len(self.found), "" if len(self.found) == 1 else "s"
+            )
+        ]
         if self.dry_run:
             lines += [f"  would delete {show(share)}" for share in self.found]
             return lines
         lines += [f"  deleted {show(share)}" for share in self.deleted]
-        lines += ["  COULD NOT DELETE {}: {}".format(show(share) if share else "(listing)", reason) for share, reason in self.failed]
+        lines += [
+            "  COULD NOT DELETE {}: {}".format(show(share) if share else "(listing)", reason)
+            for share, reason in self.failed
+        ]
         lines += [f"  STILL ACTIVE after the cleanup: {show(share)}" for share in self.remaining]
         if not self.ok:
             lines.append("  delete what is left with the sweep (tests/live/sweep.py) or in the dashboard")
@@ -362,8 +405,11 @@ def delete_prefixed(settings, prefix, dry_run=False, time_limit=120.0):
         else:
             report.deleted.append(share)
     try:
-        report.remaining = [share for share in client.sent_shares(prefix)
-                            if share["id"] not in {failed["id"] for failed, _reason in report.failed if failed}]
+        report.remaining = [
+            share
+            for share in client.sent_shares(prefix)
+            if share["id"] not in {failed["id"] for failed, _reason in report.failed if failed}
+        ]
     except ApiError as error:
         report.failed.append((None, f"listing again after the deletes: {error}"))
     return report

@@ -69,8 +69,15 @@ class LiveRunner(AnsibleRunner):
         # Numbered as the playbook file the e2e runner just wrote (playbook-N.yml, results-N.jsonl, run-N.log).
         results_file = self.workdir / (f"results-{self.count}.jsonl")
         env = dict(env, RECORD_RESULTS_FILE=str(results_file))
-        process = subprocess.Popen(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             stdout, stderr = process.communicate(timeout=self._time_limit)
         except BaseException:

@@ -23,8 +23,12 @@ import kit  # tests/live/kit.py, found through the line above
 def main(argv=None, environ=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--dry-run", action="store_true", help="list the shares that would be deleted, delete nothing")
-    parser.add_argument("--time-limit", type=float, default=300.0,
-                        help="seconds the whole sweep may take (listing and deleting); default 300")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=300.0,
+        help="seconds the whole sweep may take (listing and deleting); default 300",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.time_limit <= 3600:
         parser.error("--time-limit must be from 1 to 3600 seconds")

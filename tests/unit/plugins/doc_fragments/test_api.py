@@ -21,14 +21,15 @@ FRAGMENT_PREFIX = "edgeops.cloudflare.api"
 
 def fragment_options(name):
     """The options of one of this collection's fragments (``edgeops.cloudflare.api`` or ``...api.<part>``)."""
-    attribute = name[len(FRAGMENT_PREFIX) + 1:].upper() or "DOCUMENTATION"
+    attribute = name[len(FRAGMENT_PREFIX) + 1 :].upper() or "DOCUMENTATION"
     return yaml.safe_load(getattr(ModuleDocFragment, attribute)).get("options", {})
 
 
 def module_options(module_name):
     """A module's options with its fragments merged in (top level only, as ansible-doc merges them)."""
-    documentation = yaml.safe_load(importlib.import_module(
-        "ansible_collections.edgeops.cloudflare.plugins.modules." + module_name).DOCUMENTATION)
+    documentation = yaml.safe_load(
+        importlib.import_module("ansible_collections.edgeops.cloudflare.plugins.modules." + module_name).DOCUMENTATION
+    )
     options = dict(documentation.get("options", {}))
     for fragment in documentation.get("extends_documentation_fragment", []):
         assert fragment.startswith(FRAGMENT_PREFIX), fragment
@@ -54,7 +55,9 @@ def test_the_fragment_lists_exactly_the_resource_types_of_the_code():
 def test_every_resource_type_option_says_what_the_fragment_says(module_name):
     found = [(path, option) for path, option in walk(module_options(module_name)) if path[-1] == "resource_type"]
     for path, option in found:
-        assert option == RESOURCE_TYPE, "{}: {} differs from the resource_type fragment".format(module_name, ".".join(path))
+        assert option == RESOURCE_TYPE, "{}: {} differs from the resource_type fragment".format(
+            module_name, ".".join(path)
+        )
     expected = {"share": 1, "shares": 1, "share_resource": 1}.get(module_name, 0)
     assert len(found) == expected, [".".join(path) for path, _option in found]
 

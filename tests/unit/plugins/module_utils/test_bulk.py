@@ -71,8 +71,11 @@ def test_budget_zero_is_unlimited_but_pauses_still_hold():
 
 
 @settings(max_examples=200, deadline=None)
-@given(limit=st.integers(1, 5), window=st.integers(1, 20),
-       gaps=st.lists(st.floats(0, 8, allow_nan=False), min_size=1, max_size=40))
+@given(
+    limit=st.integers(1, 5),
+    window=st.integers(1, 20),
+    gaps=st.lists(st.floats(0, 8, allow_nan=False), min_size=1, max_size=40),
+)
 def test_budget_never_exceeds_the_limit_in_any_window(limit, window, gaps):
     clock = FakeClock()
     budget = RequestBudget(limit, window, clock=clock, sleep=clock.sleep)
@@ -130,8 +133,15 @@ def test_share_options_are_the_share_modules_options():
 
 
 def test_two_items_for_one_share_fail_up_front_and_alone():
-    clashes = check_distinct([params(name="a"), params(name="b"), params(name="a"), params(share_id="c" * 32, name="a"),
-                              params(share_id="c" * 32)])
+    clashes = check_distinct(
+        [
+            params(name="a"),
+            params(name="b"),
+            params(name="a"),
+            params(share_id="c" * 32, name="a"),
+            params(share_id="c" * 32),
+        ]
+    )
     assert sorted(clashes) == [0, 2, 3, 4] and "shares[0] and shares[2] both have name 'a'" in clashes[2]
     assert "shares[3] and shares[4] both have share_id '{}'".format("c" * 32) in clashes[4]
     # Two shares may have one name: items that give their ids are two shares.
@@ -141,22 +151,33 @@ def test_two_items_for_one_share_fail_up_front_and_alone():
 
 
 def test_an_invalid_item_fails_alone():
-    items = prepare([params(name="ok", recipients=[{"account_id": A}]), params(name="bad", recipients=[]),
-                     params(share_id="XYZ"), params(name="w", wait=True, wait_timeout=0)], OWNER, False)
+    items = prepare(
+        [
+            params(name="ok", recipients=[{"account_id": A}]),
+            params(name="bad", recipients=[]),
+            params(share_id="XYZ"),
+            params(name="w", wait=True, wait_timeout=0),
+        ],
+        OWNER,
+        False,
+    )
     assert [item.error is None for item in items] == [True, False, False, False]
     assert "shares[1].recipients must not be empty" in items[1].error
     assert "shares[2].share_id must be a 32-character" in items[2].error
     assert "shares[3].wait_timeout must be a positive" in items[3].error
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"name": "x", "state": "gone"}, "shares[0]: value of state must be one of: present, absent, got: gone"),
-    ({"name": "x", "wait_timeout": "x"}, "shares[0]: argument 'wait_timeout' is of type"),
-    ({"name": "x", "colour": "red"}, "shares[0]: unsupported option colour. Supported parameters include"),
-    ({"state": "absent"}, "shares[0]: one of the following is required: name, share_id"),
-    ({"name": "x", "resources": [{"resource_id": "r"}]}, "missing required arguments: resource_type"),
-    ("just a string", "shares[0] must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"name": "x", "state": "gone"}, "shares[0]: value of state must be one of: present, absent, got: gone"),
+        ({"name": "x", "wait_timeout": "x"}, "shares[0]: argument 'wait_timeout' is of type"),
+        ({"name": "x", "colour": "red"}, "shares[0]: unsupported option colour. Supported parameters include"),
+        ({"state": "absent"}, "shares[0]: one of the following is required: name, share_id"),
+        ({"name": "x", "resources": [{"resource_id": "r"}]}, "missing required arguments: resource_type"),
+        ("just a string", "shares[0] must be a mapping"),
+    ],
+)
 def test_each_item_is_checked_against_the_argument_spec_on_its_own(raw, message):
     items = prepare([raw, params(name="fine")], OWNER, False)
     assert message in items[0].error
@@ -169,27 +190,35 @@ def test_absent_items_refuse_recipients_and_resources():
     assert "edgeops.cloudflare.share_recipient" in items[0].error
 
 
-LISTING = [{"id": "1" * 32, "name": "kept", "status": "active", "kind": "sent"},
-           {"id": "2" * 32, "name": "by-id", "status": "active", "kind": "sent"},
-           {"id": "3" * 32, "name": "stray", "status": "active", "kind": "sent"},
-           {"id": "4" * 32, "name": "received", "status": "active", "kind": "received"},
-           {"id": "5" * 32, "name": "Production  WAF", "status": "active", "kind": "sent"}]
+LISTING = [
+    {"id": "1" * 32, "name": "kept", "status": "active", "kind": "sent"},
+    {"id": "2" * 32, "name": "by-id", "status": "active", "kind": "sent"},
+    {"id": "3" * 32, "name": "stray", "status": "active", "kind": "sent"},
+    {"id": "4" * 32, "name": "received", "status": "active", "kind": "received"},
+    {"id": "5" * 32, "name": "Production  WAF", "status": "active", "kind": "sent"},
+]
 
 
 def test_prune_spares_every_share_an_item_names_and_near_misses():
-    items = prepare([params(name="kept"), params(share_id="2" * 32, name="renamed"), params(name="production waf")],
-                    OWNER, False)
+    items = prepare(
+        [params(name="kept"), params(share_id="2" * 32, name="renamed"), params(name="production waf")], OWNER, False
+    )
     targets, notes = prune_plan(LISTING, items)
     assert [share["name"] for share in targets] == ["stray"]
-    assert notes == ["prune kept share 'Production  WAF' ({}): its name differs from the item name 'production waf' "
-                     "only in case or spacing".format("5" * 32)]
+    assert notes == [
+        "prune kept share 'Production  WAF' ({}): its name differs from the item name 'production waf' "
+        "only in case or spacing".format("5" * 32)
+    ]
 
 
-@pytest.mark.parametrize("bad_item", [
-    params(share_id="3" * 31 + "F"),
-    params(name="stray "),
-    {"name": "stray", "state": "gone"},
-])
+@pytest.mark.parametrize(
+    "bad_item",
+    [
+        params(share_id="3" * 31 + "F"),
+        params(name="stray "),
+        {"name": "stray", "state": "gone"},
+    ],
+)
 def test_prune_deletes_nothing_while_an_item_is_invalid(bad_item):
     items = prepare([params(name="kept"), bad_item], OWNER, False)
     targets, notes = prune_plan(LISTING, items)
@@ -235,8 +264,10 @@ class FakeApi:
 
     def list_recipients(self, share_id):
         self._enter(("recipients", share_id))
-        return [{"id": "r" + account[1:], "account_id": account, "association_status": "associated"}
-                for account in self.shares[share_id]["_accounts"]]
+        return [
+            {"id": "r" + account[1:], "account_id": account, "association_status": "associated"}
+            for account in self.shares[share_id]["_accounts"]
+        ]
 
     def perform(self, share_id, action):
         name = action.fields.get("body", {}).get("name") or (self.shares.get(share_id) or {}).get("name")
@@ -247,27 +278,56 @@ class FakeApi:
             with self.lock:
                 self.counter += 1
                 share_id = f"{self.counter:032x}"
-            return {"id": share_id, "name": name, "status": "active", "kind": "sent", "target_type": "account",
-                    "account_id": OWNER, "resources": []}
+            return {
+                "id": share_id,
+                "name": name,
+                "status": "active",
+                "kind": "sent",
+                "target_type": "account",
+                "account_id": OWNER,
+                "resources": [],
+            }
         return None
 
 
 def seeded(name, number, accounts=(A,)):
-    return {"id": f"{0xF000 + number:032x}", "name": name, "status": "active", "kind": "sent", "target_type": "account",
-            "account_id": OWNER, "_accounts": list(accounts),
-            "resources": [{"id": f"{0xE000 + number:032x}", "resource_type": "custom-ruleset", "resource_account_id": OWNER,
-                           "resource_id": f"{number:032x}", "meta": {}, "status": "active"}]}
+    return {
+        "id": f"{0xF000 + number:032x}",
+        "name": name,
+        "status": "active",
+        "kind": "sent",
+        "target_type": "account",
+        "account_id": OWNER,
+        "_accounts": list(accounts),
+        "resources": [
+            {
+                "id": f"{0xE000 + number:032x}",
+                "resource_type": "custom-ruleset",
+                "resource_account_id": OWNER,
+                "resource_id": f"{number:032x}",
+                "meta": {},
+                "status": "active",
+            }
+        ],
+    }
 
 
 def wanted(name, number, accounts=(A,)):
-    return params(name=name, recipients=[{"account_id": account} for account in accounts],
-                  resources=[{"resource_type": "custom-ruleset", "resource_id": f"{number:032x}", "meta": {}}])
+    return params(
+        name=name,
+        recipients=[{"account_id": account} for account in accounts],
+        resources=[{"resource_type": "custom-ruleset", "resource_id": f"{number:032x}", "meta": {}}],
+    )
 
 
 def test_failures_are_isolated_and_named_and_others_converge():
     api = FakeApi([seeded(f"s{n}", n) for n in range(6)], fail_names={"s2", "new-bad"})
-    items = prepare([wanted(f"s{n}", n, accounts=(A, B) if n % 2 == 0 else (A,)) for n in range(6)]
-                    + [wanted("new-bad", 99), params(name="broken", resources=[])], OWNER, False)
+    items = prepare(
+        [wanted(f"s{n}", n, accounts=(A, B) if n % 2 == 0 else (A,)) for n in range(6)]
+        + [wanted("new-bad", 99), params(name="broken", resources=[])],
+        OWNER,
+        False,
+    )
     outcomes, _notes = converge_all(api, items, concurrency=3)
     assert [o["name"] for o in outcomes] == ["s0", "s1", "s2", "s3", "s4", "s5", "new-bad", "broken"]
     assert [o["changed"] for o in outcomes] == [True, False, False, False, True, False, False, False]
@@ -302,9 +362,14 @@ def test_check_mode_and_prune_write_nothing_and_diff_every_change():
     assert [(o["name"], o["pruned"], o["actions"]) for o in outcomes] == [
         ("keep", False, [f"remove recipient account {A}", f"add recipient account {B}"]),
         ("new", False, ["create share 'new'"]),
-        ("stray", True, ["delete share"])]
+        ("stray", True, ["delete share"]),
+    ]
     result = summary(outcomes, diff=True)
-    assert [d["before_header"] for d in result["diff"]] == ["'keep'", "'new'", f"pruned share 'stray' ({0xF000 + 2:032x})"]
+    assert [d["before_header"] for d in result["diff"]] == [
+        "'keep'",
+        "'new'",
+        f"pruned share 'stray' ({0xF000 + 2:032x})",
+    ]
     assert result["diff"][2]["after"] == {}
     assert result["diff"][2]["before"]["recipients"] == [{"account_id": A}]
     assert "msg" not in result
@@ -312,8 +377,11 @@ def test_check_mode_and_prune_write_nothing_and_diff_every_change():
 
 def test_recipients_are_read_only_when_the_item_manages_account_recipients():
     api = FakeApi([seeded("a", 1), seeded("b", 2)])
-    items = prepare([params(name="a", resources=[{"resource_type": "custom-ruleset", "resource_id": f"{1:032x}"}]),
-                     wanted("b", 2)], OWNER, False)
+    items = prepare(
+        [params(name="a", resources=[{"resource_type": "custom-ruleset", "resource_id": f"{1:032x}"}]), wanted("b", 2)],
+        OWNER,
+        False,
+    )
     outcomes, _notes = converge_all(api, items)
     assert [call for call in api.calls if call[0] == "recipients"] == [("recipients", f"{0xF000 + 2:032x}")]
     assert "recipients" not in outcomes[0]["share"] and outcomes[1]["share"]["recipients"]
@@ -324,7 +392,9 @@ def _doc_spec(options):
     """The argspec-relevant parts of documented options (what validate-modules compares)."""
     spec = {}
     for name, doc in options.items():
-        entry = {key: doc[key] for key in ("type", "default", "choices", "aliases", "required", "elements") if key in doc}
+        entry = {
+            key: doc[key] for key in ("type", "default", "choices", "aliases", "required", "elements") if key in doc
+        }
         if "suboptions" in doc:
             entry["options"] = _doc_spec(doc["suboptions"])
         spec[name] = entry
@@ -334,8 +404,11 @@ def _doc_spec(options):
 def _arg_spec(options):
     spec = {}
     for name, arg in options.items():
-        entry = {key: arg[key] for key in ("type", "default", "choices", "aliases", "required", "elements")
-                 if key in arg and not (key == "required" and arg[key] is False)}
+        entry = {
+            key: arg[key]
+            for key in ("type", "default", "choices", "aliases", "required", "elements")
+            if key in arg and not (key == "required" and arg[key] is False)
+        }
         if "options" in arg:
             entry["options"] = _arg_spec(arg["options"])
         spec[name] = entry

@@ -48,8 +48,9 @@ class StubTransport:
 def client(transport, **kwargs):
     """A client on the stub transport; ``client.slept`` lists the back-off waits it asked for."""
     slept = []
-    instance = CloudflareClient(BASE, {"Authorization": "Bearer secret-token"}, transport=transport,
-                                sleep=slept.append, **kwargs)
+    instance = CloudflareClient(
+        BASE, {"Authorization": "Bearer secret-token"}, transport=transport, sleep=slept.append, **kwargs
+    )
     instance.slept = slept
     return instance
 
@@ -67,14 +68,21 @@ def test_sends_auth_json_and_escaped_path():
 
 
 def test_error_message_has_status_codes_chain_and_pointer():
-    errors = [{"code": 6003, "message": "Invalid request headers",
-               "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]},
-              {"code": 1001, "message": "name is required", "source": {"pointer": "/name"}}]
+    errors = [
+        {
+            "code": 6003,
+            "message": "Invalid request headers",
+            "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}],
+        },
+        {"code": 1001, "message": "name is required", "source": {"pointer": "/name"}},
+    ]
     api = client(StubTransport(answer(400, envelope(errors=errors, success=False))))
     with pytest.raises(CloudflareError) as info:
         api.request("GET", "/x")
-    assert str(info.value) == ("GET /x: HTTP 400: [6003] Invalid request headers <- [6111] Invalid format for "
-                               "Authorization header; [1001] name is required (at /name)")
+    assert str(info.value) == (
+        "GET /x: HTTP 400: [6003] Invalid request headers <- [6111] Invalid format for "
+        "Authorization header; [1001] name is required (at /name)"
+    )
     assert info.value.codes == (6003, 6111, 1001) and info.value.status == 400
     assert api.slept == []
 
@@ -86,8 +94,12 @@ def test_success_false_with_200_is_an_error():
 
 
 def test_429_honours_retry_after_then_succeeds():
-    transport = StubTransport(answer(429, envelope(success=False, errors=[{"code": 971, "message": "slow down"}]),
-                                     headers={"Retry-After": "3"}), answer())
+    transport = StubTransport(
+        answer(
+            429, envelope(success=False, errors=[{"code": 971, "message": "slow down"}]), headers={"Retry-After": "3"}
+        ),
+        answer(),
+    )
     api = client(transport)
     api.request("POST", "/x", body={})
     assert api.slept == [3.0] and len(transport.calls) == 2
@@ -167,7 +179,9 @@ def test_204_is_success_without_body():
 
 def test_list_all_uses_one_unpaginated_request_when_possible():
     items = [{"id": n} for n in range(250)]
-    transport = StubTransport(answer(body=envelope(items, result_info={"page": 1, "per_page": 250, "count": 250, "total_count": 250})))
+    transport = StubTransport(
+        answer(body=envelope(items, result_info={"page": 1, "per_page": 250, "count": 250, "total_count": 250}))
+    )
     api = client(transport)
     assert api.list_all("/x") == items and len(transport.calls) == 1
     assert "page" not in transport.calls[0]["url"]
@@ -175,20 +189,29 @@ def test_list_all_uses_one_unpaginated_request_when_possible():
 
 def test_list_all_follows_pagination_at_the_api_page_size():
     items = [{"id": n} for n in range(245)]
-    pages = [answer(body=envelope(items[i:i + 80], result_info={"page": i // 80 + 1, "per_page": 80, "total_count": 245}))
-             for i in (0, 80, 160, 240)]
+    pages = [
+        answer(body=envelope(items[i : i + 80], result_info={"page": i // 80 + 1, "per_page": 80, "total_count": 245}))
+        for i in (0, 80, 160, 240)
+    ]
     transport = StubTransport(*pages)
     api = client(transport)
     assert api.list_all("/x") == items
     assert [c["url"].split("?")[-1] for c in transport.calls[1:]] == [
-        "page=2&per_page=80", "page=3&per_page=80", "page=4&per_page=80"]
+        "page=2&per_page=80",
+        "page=3&per_page=80",
+        "page=4&per_page=80",
+    ]
 
 
 def test_list_all_restarts_at_100_per_page_when_cheaper():
     items = [{"id": n} for n in range(250)]
     first = answer(body=envelope(items[:20], result_info={"page": 1, "per_page": 20, "total_count": 250}))
-    pages = [answer(body=envelope(items[i:i + 100], result_info={"page": i // 100 + 1, "per_page": 100, "total_count": 250}))
-             for i in (0, 100, 200)]
+    pages = [
+        answer(
+            body=envelope(items[i : i + 100], result_info={"page": i // 100 + 1, "per_page": 100, "total_count": 250})
+        )
+        for i in (0, 100, 200)
+    ]
     transport = StubTransport(first, *pages)
     api = client(transport)
     assert api.list_all("/x") == items and len(transport.calls) == 4
@@ -198,12 +221,21 @@ def test_format_errors_tolerates_odd_shapes():
     assert format_errors(["plain", {"message": "m"}]) == "plain; [?] m"
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code", "hint"), [
-    ("POST", "/accounts/a/shares", 403, 10000, "a write needs a token with the account's Resource Sharing Edit permission"),
-    ("GET", "/accounts/a/shares", 403, 10000, "reading needs the account's Resource Sharing Read permission"),
-    ("GET", "/organizations/o/shares", 403, 10000, "use api_email with api_key, the Global API key"),
-    ("GET", "/accounts/a/shares/s/recipients", 404, 1004, "no share s in account a"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code", "hint"),
+    [
+        (
+            "POST",
+            "/accounts/a/shares",
+            403,
+            10000,
+            "a write needs a token with the account's Resource Sharing Edit permission",
+        ),
+        ("GET", "/accounts/a/shares", 403, 10000, "reading needs the account's Resource Sharing Read permission"),
+        ("GET", "/organizations/o/shares", 403, 10000, "use api_email with api_key, the Global API key"),
+        ("GET", "/accounts/a/shares/s/recipients", 404, 1004, "no share s in account a"),
+    ],
+)
 def test_documented_errors_say_what_they_usually_mean(method, path, status, code, hint):
     errors = [{"code": code, "message": "Authentication error" if code == 10000 else "Share not found"}]
     api = client(StubTransport(answer(status, envelope(errors=errors, success=False))))

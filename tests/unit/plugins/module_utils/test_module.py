@@ -31,36 +31,60 @@ def test_environment_token_ignores_a_lone_email():
     assert resolve_auth_headers(opts(), env) == {"Authorization": "Bearer envtoken"}
 
 
-@pytest.mark.parametrize("options, env, message", [
-    (opts(token="t", key="k"), {}, "Use one auth scheme: api_token alone, or api_email with api_key"),
-    (opts(email="e@x"), {}, "api_email and api_key go together"),
-    (opts(key="k"), {}, "api_email and api_key go together"),
-    (opts(), {}, "No Cloudflare credentials"),
-    (opts(token="  "), {}, "api_token is empty"),
-    (opts(), {"CLOUDFLARE_API_TOKEN": "  "}, "No Cloudflare credentials"),
-    (opts(token="a\nb"), {}, "api_token holds a character that cannot be sent in an HTTP header"),
-    (opts(), {"CLOUDFLARE_API_TOKEN": "a\nb"}, "CLOUDFLARE_API_TOKEN holds a character that cannot be sent"),
-    (opts(email="e@x", key="k\x00ey"), {}, "api_key holds a character"),
-    (opts(email="e @x", key="key"), {}, "api_email holds a character"),
-    (opts(token="t\u00e9"), {}, "api_token holds a character"),
-    (opts(), {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_API_KEY": "k"}, "CLOUDFLARE_API_TOKEN alone, or CLOUDFLARE_EMAIL"),
-    (opts(), {"CLOUDFLARE_API_KEY": "k"}, "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY go together"),
-])
+@pytest.mark.parametrize(
+    "options, env, message",
+    [
+        (opts(token="t", key="k"), {}, "Use one auth scheme: api_token alone, or api_email with api_key"),
+        (opts(email="e@x"), {}, "api_email and api_key go together"),
+        (opts(key="k"), {}, "api_email and api_key go together"),
+        (opts(), {}, "No Cloudflare credentials"),
+        (opts(token="  "), {}, "api_token is empty"),
+        (opts(), {"CLOUDFLARE_API_TOKEN": "  "}, "No Cloudflare credentials"),
+        (opts(token="a\nb"), {}, "api_token holds a character that cannot be sent in an HTTP header"),
+        (opts(), {"CLOUDFLARE_API_TOKEN": "a\nb"}, "CLOUDFLARE_API_TOKEN holds a character that cannot be sent"),
+        (opts(email="e@x", key="k\x00ey"), {}, "api_key holds a character"),
+        (opts(email="e @x", key="key"), {}, "api_email holds a character"),
+        (opts(token="t\u00e9"), {}, "api_token holds a character"),
+        (
+            opts(),
+            {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_API_KEY": "k"},
+            "CLOUDFLARE_API_TOKEN alone, or CLOUDFLARE_EMAIL",
+        ),
+        (opts(), {"CLOUDFLARE_API_KEY": "k"}, "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY go together"),
+    ],
+)
 def test_bad_auth_combinations(options, env, message):
     with pytest.raises(InputError, match=message):
         resolve_auth_headers(options, env)
 
 
-@pytest.mark.parametrize("value", ["023e105f4ecef8ad9ca31a8372d0c35", "023e105f4ecef8ad9ca31a8372d0c3533",
-                                   "023E105F4ECEF8AD9CA31A8372D0C353", "023e105f4ecef8ad9ca31a8372d0c35g", "", None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "023e105f4ecef8ad9ca31a8372d0c35",
+        "023e105f4ecef8ad9ca31a8372d0c3533",
+        "023E105F4ECEF8AD9CA31A8372D0C353",
+        "023e105f4ecef8ad9ca31a8372d0c35g",
+        "",
+        None,
+    ],
+)
 def test_bad_hex_ids(value):
     with pytest.raises(InputError, match="account_id must be a 32-character lowercase hexadecimal"):
         check_hex_id("account_id", value)
 
 
-@pytest.mark.parametrize("value", ["api.cloudflare.com/client/v4", "ftp://x/client/v4", "https:///client/v4",
-                                   "https://api.cloudflare.com/", "https://api.cloudflare.com/client/v4/accounts",
-                                   "https://api.cloudflare.com/client/v4?x=1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "api.cloudflare.com/client/v4",
+        "ftp://x/client/v4",
+        "https:///client/v4",
+        "https://api.cloudflare.com/",
+        "https://api.cloudflare.com/client/v4/accounts",
+        "https://api.cloudflare.com/client/v4?x=1",
+    ],
+)
 def test_bad_base_urls(value):
     with pytest.raises(InputError, match="base_url must"):
         check_base_url("base_url", value)
@@ -71,8 +95,18 @@ def test_good_base_url_loses_trailing_slash():
 
 
 def connection_params(**values):
-    params = {"api_token": None, "api_email": None, "api_key": None, "account_id": None, "base_url": None,
-              "validate_certs": True, "ca_path": None, "timeout": 30, "max_retries": 4, "max_retry_wait": 60}
+    params = {
+        "api_token": None,
+        "api_email": None,
+        "api_key": None,
+        "account_id": None,
+        "base_url": None,
+        "validate_certs": True,
+        "ca_path": None,
+        "timeout": 30,
+        "max_retries": 4,
+        "max_retry_wait": 60,
+    }
     params.update(values)
     return params
 
@@ -81,7 +115,9 @@ def test_connection_from_the_environment_with_empty_variables_unset():
     env = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "", "CLOUDFLARE_BASE_URL": " "}
     connection = Connection(connection_params(), env)
     assert connection.base_url == "https://api.cloudflare.com/client/v4" and connection.account_id is None
-    with pytest.raises(InputError, match="account_id is required: set the account_id option or the CLOUDFLARE_ACCOUNT_ID"):
+    with pytest.raises(
+        InputError, match="account_id is required: set the account_id option or the CLOUDFLARE_ACCOUNT_ID"
+    ):
         connection.require_account()
 
 
@@ -89,7 +125,9 @@ def test_options_win_over_variables_and_values_from_variables_are_named():
     env = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "0" * 32, "CLOUDFLARE_BASE_URL": "http://x/client/v4"}
     connection = Connection(connection_params(account_id="1" * 32), env)
     assert connection.account_id == "1" * 32 and connection.base_url == "http://x/client/v4"
-    with pytest.raises(InputError, match=r"CLOUDFLARE_ACCOUNT_ID \(the environment variable used for account_id\) must"):
+    with pytest.raises(
+        InputError, match=r"CLOUDFLARE_ACCOUNT_ID \(the environment variable used for account_id\) must"
+    ):
         Connection(connection_params(), dict(env, CLOUDFLARE_ACCOUNT_ID="X"))
     with pytest.raises(InputError, match="account_id is empty"):
         Connection(connection_params(account_id=""), env)

@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._errors import InputError
-from ansible_collections.edgeops.cloudflare.plugins.module_utils._actions import ACTION_KINDS, Action, apply_action, apply_plan
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._actions import (
+    ACTION_KINDS,
+    Action,
+    apply_action,
+    apply_plan,
+)
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import (
     RESOURCE_TYPES,
     active_recipients,
@@ -42,13 +47,28 @@ def recipient(account, status="associated", rid=None):
 
 
 def resource(resource_id=RULESET, meta=None, status="active", rtype="custom-ruleset", rid=None):
-    return {"id": rid or "x" + resource_id[-6:], "resource_id": resource_id, "resource_type": rtype,
-            "resource_account_id": OWNER, "meta": meta or {}, "status": status}
+    return {
+        "id": rid or "x" + resource_id[-6:],
+        "resource_id": resource_id,
+        "resource_type": rtype,
+        "resource_account_id": OWNER,
+        "meta": meta or {},
+        "status": status,
+    }
 
 
 def share(recipients=(), resources=(), name="waf", target_type="account"):
-    return {"id": "s" * 32, "name": name, "status": "active", "kind": "sent", "target_type": target_type,
-            "organization_id": ORG, "account_id": OWNER, "recipients": list(recipients), "resources": list(resources)}
+    return {
+        "id": "s" * 32,
+        "name": name,
+        "status": "active",
+        "kind": "sent",
+        "target_type": target_type,
+        "organization_id": ORG,
+        "account_id": OWNER,
+        "recipients": list(recipients),
+        "resources": list(resources),
+    }
 
 
 def res_param(resource_id=RULESET, meta=None, rtype="custom-ruleset"):
@@ -61,14 +81,33 @@ def test_create_needs_name_recipients_and_resources():
 
 
 def test_create_builds_one_request_with_wire_names():
-    actions = plan(None, desired(recipients=[{"account_id": ACCOUNTS[1], "organization_id": None},
-                                             {"account_id": ACCOUNTS[0], "organization_id": None}],
-                                 resources=[res_param()]))
-    assert actions == [Action("create_share", body={
-        "name": "waf",
-        "recipients": [{"recipient_account_id": ACCOUNTS[0]}, {"recipient_account_id": ACCOUNTS[1]}],
-        "resources": [{"resource_type": "custom-ruleset", "resource_account_id": OWNER, "resource_id": RULESET, "meta": {}}],
-    })]
+    actions = plan(
+        None,
+        desired(
+            recipients=[
+                {"account_id": ACCOUNTS[1], "organization_id": None},
+                {"account_id": ACCOUNTS[0], "organization_id": None},
+            ],
+            resources=[res_param()],
+        ),
+    )
+    assert actions == [
+        Action(
+            "create_share",
+            body={
+                "name": "waf",
+                "recipients": [{"recipient_account_id": ACCOUNTS[0]}, {"recipient_account_id": ACCOUNTS[1]}],
+                "resources": [
+                    {
+                        "resource_type": "custom-ruleset",
+                        "resource_account_id": OWNER,
+                        "resource_id": RULESET,
+                        "meta": {},
+                    }
+                ],
+            },
+        )
+    ]
 
 
 def test_empty_recipient_item_means_own_organization():
@@ -77,7 +116,10 @@ def test_empty_recipient_item_means_own_organization():
 
 
 def test_noop_when_everything_matches():
-    current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1], "disassociated")], [resource(), resource(status="deleted", rid="old")])
+    current = share(
+        [recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1], "disassociated")],
+        [resource(), resource(status="deleted", rid="old")],
+    )
     wanted = desired(recipients=[{"account_id": ACCOUNTS[0]}], resources=[res_param()])
     assert plan(current, wanted) == []
 
@@ -85,10 +127,12 @@ def test_noop_when_everything_matches():
 def test_single_recipient_change_uses_post_or_delete():
     current = share([recipient(ACCOUNTS[0])], [resource()])
     assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[1]}])) == [
-        Action("add_recipient", account_id=ACCOUNTS[1])]
+        Action("add_recipient", account_id=ACCOUNTS[1])
+    ]
     current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
     assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}])) == [
-        Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1])]
+        Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1])
+    ]
 
 
 def test_several_removals_are_one_put_of_the_kept_accounts_and_come_first():
@@ -108,18 +152,27 @@ def test_several_additions_are_one_put_of_the_final_accounts_and_come_last():
 
 def test_a_swap_removes_before_resources_change_and_adds_after():
     current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource("secret")])
-    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[3]}],
-                                    resources=[res_param("public")]))
+    actions = plan(
+        current,
+        desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[3]}], resources=[res_param("public")]),
+    )
     # Removing every current account cannot be a PUT of the kept ones (there are none): one DELETE each.
-    assert [a.kind for a in actions] == ["remove_recipient", "remove_recipient", "add_resource", "remove_resource",
-                                         "replace_recipients"]
+    assert [a.kind for a in actions] == [
+        "remove_recipient",
+        "remove_recipient",
+        "add_resource",
+        "remove_resource",
+        "replace_recipients",
+    ]
 
 
 def test_one_removal_and_one_addition_are_a_delete_first_and_a_post_last():
     current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
     actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[2]}, {"account_id": ACCOUNTS[0]}]))
-    assert actions == [Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1]),
-                       Action("add_recipient", account_id=ACCOUNTS[2])]
+    assert actions == [
+        Action("remove_recipient", recipient_id=current["recipients"][1]["id"], account_id=ACCOUNTS[1]),
+        Action("add_recipient", account_id=ACCOUNTS[2]),
+    ]
 
 
 def test_omitted_meta_leaves_an_existing_resource_alone_and_a_new_one_gets_empty():
@@ -130,7 +183,8 @@ def test_omitted_meta_leaves_an_existing_resource_alone_and_a_new_one_gets_empty
     added = plan(current, desired(resources=[res_param(), res_param("new")], purge_resources=False))
     assert added == [Action("add_resource", key=("custom-ruleset", OWNER, "new"), meta={})]
     assert desired(resources=[res_param(meta=None), res_param(meta={"a": 1})]).resources == {
-        ("custom-ruleset", OWNER, RULESET): {"a": 1}}
+        ("custom-ruleset", OWNER, RULESET): {"a": 1}
+    }
 
 
 def test_absent_refuses_recipients_and_resources():
@@ -141,13 +195,17 @@ def test_absent_refuses_recipients_and_resources():
 
 def test_purge_false_only_adds_with_posts():
     current = share([recipient(ACCOUNTS[0])], [resource()])
-    actions = plan(current, desired(recipients=[{"account_id": ACCOUNTS[1]}, {"account_id": ACCOUNTS[2]}], purge_recipients=False))
+    actions = plan(
+        current, desired(recipients=[{"account_id": ACCOUNTS[1]}, {"account_id": ACCOUNTS[2]}], purge_recipients=False)
+    )
     assert [a.kind for a in actions] == ["add_recipient", "add_recipient"]
 
 
 def test_disassociated_recipient_wanted_again_is_added():
     current = share([recipient(ACCOUNTS[0], "disassociated")], [resource()])
-    assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}])) == [Action("add_recipient", account_id=ACCOUNTS[0])]
+    assert plan(current, desired(recipients=[{"account_id": ACCOUNTS[0]}])) == [
+        Action("add_recipient", account_id=ACCOUNTS[0])
+    ]
 
 
 def test_meta_change_is_an_update_in_place_and_purge_removes():
@@ -160,9 +218,14 @@ def test_meta_change_is_an_update_in_place_and_purge_removes():
 
 def test_order_removes_recipients_first_and_adds_them_last():
     current = share([recipient(ACCOUNTS[0]), recipient(ACCOUNTS[1])], [resource()])
-    actions = plan(current, desired(name="new", recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[1]},
-                                                            {"account_id": ACCOUNTS[2]}],
-                                    resources=[res_param("other")]))
+    actions = plan(
+        current,
+        desired(
+            name="new",
+            recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[1]}, {"account_id": ACCOUNTS[2]}],
+            resources=[res_param("other")],
+        ),
+    )
     assert [a.kind for a in actions] == ["add_resource", "remove_resource", "add_recipient", "rename_share"]
 
 
@@ -178,33 +241,41 @@ def test_switching_target_type_is_refused():
         plan(org_share, desired(recipients=[{"organization_id": ACCOUNTS[3]}]))
 
 
-@pytest.mark.parametrize("recipients, message", [
-    ([], "must not be empty"),
-    ([{"account_id": ACCOUNTS[0], "organization_id": ORG}], r"recipients\[0\] sets both"),
-    ([{"account_id": ACCOUNTS[0]}, {}], "mixes accounts and an organization"),
-    ([{"account_id": "ABC"}], r"recipients\[0\]\.account_id must be a 32-character"),
-    ([{"organization_id": ORG}, {"organization_id": ACCOUNTS[0]}], "several organizations"),
-])
+@pytest.mark.parametrize(
+    "recipients, message",
+    [
+        ([], "must not be empty"),
+        ([{"account_id": ACCOUNTS[0], "organization_id": ORG}], r"recipients\[0\] sets both"),
+        ([{"account_id": ACCOUNTS[0]}, {}], "mixes accounts and an organization"),
+        ([{"account_id": "ABC"}], r"recipients\[0\]\.account_id must be a 32-character"),
+        ([{"organization_id": ORG}, {"organization_id": ACCOUNTS[0]}], "several organizations"),
+    ],
+)
 def test_bad_recipients(recipients, message):
     with pytest.raises(InputError, match=message):
         desired(recipients=recipients)
 
 
-@pytest.mark.parametrize("resources, message", [
-    ([], "must not be empty"),
-    ([res_param(rtype="waf")], r"resources\[0\]\.resource_type must be one of"),
-    ([res_param(resource_id="  ")], r"resources\[0\]\.resource_id must be a non-empty"),
-    ([res_param(resource_id=" x")], r"resources\[0\]\.resource_id must not start or end with whitespace"),
-    ([res_param(meta={"a": 1}), res_param(meta={"a": 2})], "different meta"),
-    ([res_param(meta="a=1")], r"resources\[0\]\.meta must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "resources, message",
+    [
+        ([], "must not be empty"),
+        ([res_param(rtype="waf")], r"resources\[0\]\.resource_type must be one of"),
+        ([res_param(resource_id="  ")], r"resources\[0\]\.resource_id must be a non-empty"),
+        ([res_param(resource_id=" x")], r"resources\[0\]\.resource_id must not start or end with whitespace"),
+        ([res_param(meta={"a": 1}), res_param(meta={"a": 2})], "different meta"),
+        ([res_param(meta="a=1")], r"resources\[0\]\.meta must be a mapping"),
+    ],
+)
 def test_bad_resources(resources, message):
     with pytest.raises(InputError, match=message):
         desired(resources=resources)
 
 
 def test_duplicates_are_merged():
-    wanted = desired(recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[0]}], resources=[res_param(), res_param()])
+    wanted = desired(
+        recipients=[{"account_id": ACCOUNTS[0]}, {"account_id": ACCOUNTS[0]}], resources=[res_param(), res_param()]
+    )
     assert wanted.recipient_accounts == (ACCOUNTS[0],)
     assert len(wanted.resources) == 1
 
@@ -228,10 +299,14 @@ wanted_metas = st.sampled_from([None, {}, {"a": 1}, {"b": [1, 2]}])
 
 @st.composite
 def current_shares(draw):
-    recipients = [recipient(account, draw(recipient_statuses), rid=f"r{index}")
-                  for index, account in enumerate(draw(st.lists(st.sampled_from(ACCOUNTS), max_size=6)))]
-    resources = [resource(rid_, draw(metas), draw(resource_statuses), draw(st.sampled_from(RESOURCE_TYPES[:2])), rid=f"x{index}")
-                 for index, rid_ in enumerate(draw(st.lists(resource_ids, max_size=6)))]
+    recipients = [
+        recipient(account, draw(recipient_statuses), rid=f"r{index}")
+        for index, account in enumerate(draw(st.lists(st.sampled_from(ACCOUNTS), max_size=6)))
+    ]
+    resources = [
+        resource(rid_, draw(metas), draw(resource_statuses), draw(st.sampled_from(RESOURCE_TYPES[:2])), rid=f"x{index}")
+        for index, rid_ in enumerate(draw(st.lists(resource_ids, max_size=6)))
+    ]
     # The API never holds two active records of one account or one resource triple.
     seen_accounts, seen_keys = set(), set()
     for item in recipients:
@@ -251,9 +326,17 @@ def current_shares(draw):
 @st.composite
 def desired_params(draw):
     recipients = draw(st.one_of(st.none(), st.lists(st.sampled_from(ACCOUNTS), min_size=1, max_size=6)))
-    resources = draw(st.one_of(st.none(), st.lists(
-        st.tuples(resource_ids, st.sampled_from(RESOURCE_TYPES[:2]), wanted_metas), min_size=1, max_size=6,
-        unique_by=lambda item: item[:2])))
+    resources = draw(
+        st.one_of(
+            st.none(),
+            st.lists(
+                st.tuples(resource_ids, st.sampled_from(RESOURCE_TYPES[:2]), wanted_metas),
+                min_size=1,
+                max_size=6,
+                unique_by=lambda item: item[:2],
+            ),
+        )
+    )
     return params(
         name=draw(st.sampled_from(["waf", "new"])),
         recipients=None if recipients is None else [{"account_id": a} for a in recipients],
@@ -298,7 +381,8 @@ def test_plan_converges_in_one_step_and_never_exposes(current, wanted_params):
     keys = {(r["resource_type"], r["resource_account_id"], r["resource_id"]): r["meta"] for r in view["resources"]}
     if wanted.resources is not None:
         assert {k: keys[k] for k, meta in wanted.resources.items() if meta is not None} == {
-            k: meta for k, meta in wanted.resources.items() if meta is not None}
+            k: meta for k, meta in wanted.resources.items() if meta is not None
+        }
         present_before = active_resources(current or {})
         for key, meta in wanted.resources.items():
             if meta is None:
@@ -315,17 +399,34 @@ def test_every_action_kind_has_its_request_and_an_unknown_kind_is_an_error():
         (Action("create_share", body={"name": "n"}), ("POST", (), {"name": "n"})),
         (Action("rename_share", name="n"), ("PUT", ("S",), {"name": "n"})),
         (Action("delete_share"), ("DELETE", ("S",), None)),
-        (Action("replace_recipients", account_ids=["a"]), ("PUT", ("S", "recipients"), [{"recipient_account_id": "a"}])),
+        (
+            Action("replace_recipients", account_ids=["a"]),
+            ("PUT", ("S", "recipients"), [{"recipient_account_id": "a"}]),
+        ),
         (Action("add_recipient", account_id="a"), ("POST", ("S", "recipients"), {"recipient_account_id": "a"})),
         (Action("remove_recipient", recipient_id="r", account_id="a"), ("DELETE", ("S", "recipients", "r"), None)),
-        (Action("add_resource", key=key, meta={}), ("POST", ("S", "resources"), dict(
-            resource_type="custom-ruleset", resource_account_id=OWNER, resource_id=RULESET, meta={}))),
-        (Action("update_resource", key=key, share_resource_id="x", meta={"a": 1}), ("PUT", ("S", "resources", "x"), {"meta": {"a": 1}})),
+        (
+            Action("add_resource", key=key, meta={}),
+            (
+                "POST",
+                ("S", "resources"),
+                dict(resource_type="custom-ruleset", resource_account_id=OWNER, resource_id=RULESET, meta={}),
+            ),
+        ),
+        (
+            Action("update_resource", key=key, share_resource_id="x", meta={"a": 1}),
+            ("PUT", ("S", "resources", "x"), {"meta": {"a": 1}}),
+        ),
         (Action("remove_resource", key=key, share_resource_id="x"), ("DELETE", ("S", "resources", "x"), None)),
         (Action("add_excluded_recipient", account_id="a"), ("POST", ("S", "excluded-recipients"), {"account_id": "a"})),
-        (Action("remove_excluded_recipient", excluded_recipient_id="e", account_id="a"),
-         ("DELETE", ("S", "excluded-recipients", "e"), None)),
-        (Action("replace_excluded_recipients", account_ids=["a"]), ("PUT", ("S", "excluded-recipients"), [{"account_id": "a"}])),
+        (
+            Action("remove_excluded_recipient", excluded_recipient_id="e", account_id="a"),
+            ("DELETE", ("S", "excluded-recipients", "e"), None),
+        ),
+        (
+            Action("replace_excluded_recipients", account_ids=["a"]),
+            ("PUT", ("S", "excluded-recipients"), [{"account_id": "a"}]),
+        ),
     ]
     assert sorted(action.kind for action, _request in requests) == sorted(ACTION_KINDS)
     for action, expected in requests:
@@ -335,11 +436,14 @@ def test_every_action_kind_has_its_request_and_an_unknown_kind_is_an_error():
         Action("drop_share")
 
 
-@pytest.mark.parametrize("echoed", [
-    dict(resource_id="6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B"),
-    dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b"),
-    dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b", meta=None),
-])
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        dict(resource_id="6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B"),
+        dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b"),
+        dict(resource_id="6f1c2b3a4d5e4f608a7b9c0d1e2f3a4b", meta=None),
+    ],
+)
 def test_no_input_makes_every_run_a_change_whatever_form_the_api_echoes(echoed):
     """A UUID in another case or without dashes is the same resource; meta null (or missing) is {}."""
     stored = dict(resource(rtype="gateway-policy"), **echoed)
@@ -353,12 +457,18 @@ def test_no_input_makes_every_run_a_change_whatever_form_the_api_echoes(echoed):
 def test_meta_keys_in_another_order_are_the_same_meta_but_list_order_matters():
     current = share([recipient(ACCOUNTS[0])], [resource(meta={"b": [1, 2], "a": 1})])
     assert plan(current, desired(resources=[res_param(meta={"a": 1, "b": [1, 2]})])) == []
-    assert [a.kind for a in plan(current, desired(resources=[res_param(meta={"a": 1, "b": [2, 1]})]))] == ["update_resource"]
+    assert [a.kind for a in plan(current, desired(resources=[res_param(meta={"a": 1, "b": [2, 1]})]))] == [
+        "update_resource"
+    ]
 
 
 def test_one_resource_given_in_two_forms_is_listed_once():
-    wanted = desired(resources=[res_param("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b", rtype="gateway-policy"),
-                                res_param("6F1C2B3A4D5E4F608A7B9C0D1E2F3A4B", rtype="gateway-policy", meta={"a": 1})])
+    wanted = desired(
+        resources=[
+            res_param("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b", rtype="gateway-policy"),
+            res_param("6F1C2B3A4D5E4F608A7B9C0D1E2F3A4B", rtype="gateway-policy", meta={"a": 1}),
+        ]
+    )
     assert wanted.resources == {("gateway-policy", OWNER, "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"): {"a": 1}}
 
 
@@ -370,17 +480,29 @@ def org_share(excluded=()):
 
 def test_exclusions_go_first_and_lifted_ones_last_in_batches_like_recipients():
     current = org_share(excluded=ACCOUNTS[:2])
-    actions = plan(current, desired(recipients=[{}], excluded_recipients=[ACCOUNTS[2], ACCOUNTS[3]],
-                                    resources=[res_param("other")]))
-    assert [a.kind for a in actions] == ["replace_excluded_recipients", "add_resource", "remove_resource",
-                                         "replace_excluded_recipients"]
+    actions = plan(
+        current,
+        desired(recipients=[{}], excluded_recipients=[ACCOUNTS[2], ACCOUNTS[3]], resources=[res_param("other")]),
+    )
+    assert [a.kind for a in actions] == [
+        "replace_excluded_recipients",
+        "add_resource",
+        "remove_resource",
+        "replace_excluded_recipients",
+    ]
     # First every old and new exclusion (no account gets in early), at the end only the wanted ones.
-    assert actions[0].fields["account_ids"] == sorted(ACCOUNTS[:4]) and actions[-1].fields["account_ids"] == ACCOUNTS[2:4]
+    assert (
+        actions[0].fields["account_ids"] == sorted(ACCOUNTS[:4]) and actions[-1].fields["account_ids"] == ACCOUNTS[2:4]
+    )
     one = plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[ACCOUNTS[1]]))
-    assert [(a.kind, a.fields["account_id"]) for a in one] == [("add_excluded_recipient", ACCOUNTS[1]),
-                                                               ("remove_excluded_recipient", ACCOUNTS[0])]
+    assert [(a.kind, a.fields["account_id"]) for a in one] == [
+        ("add_excluded_recipient", ACCOUNTS[1]),
+        ("remove_excluded_recipient", ACCOUNTS[0]),
+    ]
     assert plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[ACCOUNTS[0]])) == []
-    assert plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[], purge_excluded_recipients=False)) == []
+    assert (
+        plan(org_share(excluded=[ACCOUNTS[0]]), desired(excluded_recipients=[], purge_excluded_recipients=False)) == []
+    )
 
 
 def test_a_new_organization_share_is_created_then_its_exclusions_made():

@@ -28,7 +28,16 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._client import 
 )
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._transport import KeepAliveTransport, proxy_route
 
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -38,8 +47,15 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        self.server.seen.append({"method": self.command, "target": self.path, "peer": self.client_address[1],
-                                 "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body.decode()})
+        self.server.seen.append(
+            {
+                "method": self.command,
+                "target": self.path,
+                "peer": self.client_address[1],
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode(),
+            }
+        )
         path = "/" + self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]  # the last segment names the behaviour
         if path == "/drop":
             self.close_connection = True
@@ -49,10 +65,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if path == "/truncate":
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"resu")
+            self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"resu')
             self.close_connection = True
             return
-        status, extra, payload = 200, {}, json.dumps({"success": True, "result": {"path": path, "peer": self.client_address[1]}}).encode()
+        status, extra, payload = (
+            200,
+            {},
+            json.dumps({"success": True, "result": {"path": path, "peer": self.client_address[1]}}).encode(),
+        )
         if path == "/gzip":
             payload, extra = gzip.compress(payload), {"Content-Encoding": "gzip"}
         if path == "/close":
@@ -229,10 +249,22 @@ def test_one_connection_for_many_requests(server, transport):
 
 
 def test_headers_and_body_as_open_url_sends_them_minus_connection_close(server, transport):
-    call(transport, server.url("/ok"), method="POST", body=b'{"name": "n"}',
-         headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
-    open_url_transport("POST", server.url("/ok"), {"Authorization": "Bearer t", "Content-Type": "application/json"},
-                       b'{"name": "n"}', 5, True, None)
+    call(
+        transport,
+        server.url("/ok"),
+        method="POST",
+        body=b'{"name": "n"}',
+        headers={"Authorization": "Bearer t", "Content-Type": "application/json"},
+    )
+    open_url_transport(
+        "POST",
+        server.url("/ok"),
+        {"Authorization": "Bearer t", "Content-Type": "application/json"},
+        b'{"name": "n"}',
+        5,
+        True,
+        None,
+    )
     ours, theirs = server.seen[0]["headers"], server.seen[1]["headers"]
     assert ours["user-agent"] == theirs["user-agent"] == USER_AGENT
     assert ours["authorization"] == "Bearer t" and ours["content-length"] == "13"
@@ -279,7 +311,9 @@ def test_gzip_answer_is_decoded_and_error_statuses_are_answers(server, transport
 
 def test_client_retries_429_over_the_kept_alive_connection(server, transport):
     sleeps = []
-    client = CloudflareClient(server.url("/client/v4"), {"Authorization": "Bearer t"}, transport=transport, sleep=sleeps.append)
+    client = CloudflareClient(
+        server.url("/client/v4"), {"Authorization": "Bearer t"}, transport=transport, sleep=sleeps.append
+    )
     with pytest.raises(Exception) as info:
         client.request("GET", "/limited")
     assert "after 5 attempt(s)" in str(info.value) and sleeps == [2.0] * 4
@@ -405,7 +439,12 @@ def test_proxy_route_rules():
 
     route = proxy_route("https://api.cloudflare.com/client/v4", proxies, bypass)
     assert (route.host, route.port, route.proxy_host, route.proxy_port, route.proxy_auth) == (
-        "api.cloudflare.com", 443, "proxy.internal", 3128, None)
+        "api.cloudflare.com",
+        443,
+        "proxy.internal",
+        3128,
+        None,
+    )
     assert proxy_route("https://skip.example/client/v4", proxies, bypass).proxy_host is None
     assert proxy_route("https://x.example/", {"http": "http://h:1"}, bypass).proxy_host is None  # no https proxy
     with pytest.raises(TransportError):

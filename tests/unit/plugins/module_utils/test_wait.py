@@ -22,6 +22,11 @@ def test_checks_at_once_then_after_waits_of_half_a_second_doubling_to_five():
 def test_the_timeout_bounds_the_last_wait():
     now = [0.0]
     with pytest.raises(WaitFailed, match="gave up after wait_timeout=4 s: pending"):
-        wait_until(lambda: (False, "x"), 4, lambda value: "pending", clock=lambda: now[0],
-                   sleep=lambda s: now.__setitem__(0, now[0] + s))
+        wait_until(
+            lambda: (False, "x"),
+            4,
+            lambda value: "pending",
+            clock=lambda: now[0],
+            sleep=lambda s: now.__setitem__(0, now[0] + s),
+        )
     assert now[0] == 4

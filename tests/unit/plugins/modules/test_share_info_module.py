@@ -82,13 +82,23 @@ class StubApi:
 
     def __call__(self, method, url, headers, body, timeout, validate_certs, ca_path):
         parts = urlsplit(url)
-        path = parts.path[len("/client/v4"):]
+        path = parts.path[len("/client/v4") :]
         self.calls.append((path, parse_qs(parts.query)))
         if path not in self.routes:
-            return RawResponse(404, {}, json.dumps({"success": False, "errors": [{"code": 1004, "message": "Share not found"}]}).encode())
+            return RawResponse(
+                404,
+                {},
+                json.dumps({"success": False, "errors": [{"code": 1004, "message": "Share not found"}]}).encode(),
+            )
         result = self.routes[path]
-        info = {"page": 1, "per_page": len(result), "count": len(result), "total_count": len(result)} if isinstance(result, list) else None
-        return RawResponse(200, {}, json.dumps({"success": True, "errors": [], "result": result, "result_info": info}).encode())
+        info = (
+            {"page": 1, "per_page": len(result), "count": len(result), "total_count": len(result)}
+            if isinstance(result, list)
+            else None
+        )
+        return RawResponse(
+            200, {}, json.dumps({"success": True, "errors": [], "result": result, "result_info": info}).encode()
+        )
 
 
 def share(share_id, name, owner=ACCOUNT, **extra):
@@ -126,9 +136,11 @@ def test_resources_only_when_asked_and_without_extra_request():
 
 
 def test_recipients_cost_one_request_per_share_left_after_the_name_filter():
-    routes = {LIST: [share(S1, "a"), share(S2, "b"), share(S3, "a")],
-              LIST + "/" + S1 + "/recipients": [{"account_id": OWNER}],
-              LIST + "/" + S3 + "/recipients": []}
+    routes = {
+        LIST: [share(S1, "a"), share(S2, "b"), share(S3, "a")],
+        LIST + "/" + S1 + "/recipients": [{"account_id": OWNER}],
+        LIST + "/" + S3 + "/recipients": [],
+    }
     shares, calls = run(routes, InfoQuery(name="a", include_recipients=True))
     assert [s["recipients"] for s in shares] == [[{"account_id": OWNER}], []]
     assert [call[0] for call in calls] == [LIST, LIST + "/" + S1 + "/recipients", LIST + "/" + S3 + "/recipients"]
@@ -138,8 +150,9 @@ def test_organization_listing_reads_recipients_through_each_owner():
     org_path = f"/organizations/{ORG}/shares"
     owner_recipients = f"/accounts/{OWNER}/shares/{S2}/recipients"
     routes = {org_path: [share(S2, "b", owner=OWNER)], owner_recipients: [{"account_id": ACCOUNT}]}
-    shares, calls = run(routes, InfoQuery(organization_id=ORG, filters={"status": "active"}, include_recipients=True),
-                        account_id=None)
+    shares, calls = run(
+        routes, InfoQuery(organization_id=ORG, filters={"status": "active"}, include_recipients=True), account_id=None
+    )
     assert shares[0]["recipients"] == [{"account_id": ACCOUNT}]
     assert calls == [(org_path, {"status": ["active"]}), (owner_recipients, {"include_resources": ["true"]})]
 
@@ -148,7 +161,10 @@ def test_organization_listing_reads_each_shares_resources_through_its_owner():
     """The organization listing takes no include_resources: never a silently empty list, one GET per share."""
     org_path = f"/organizations/{ORG}/shares"
     owner_share = f"/accounts/{OWNER}/shares/{S2}"
-    routes = {org_path: [share(S2, "b", owner=OWNER)], owner_share: share(S2, "b", owner=OWNER, resources=[{"id": "r"}])}
+    routes = {
+        org_path: [share(S2, "b", owner=OWNER)],
+        owner_share: share(S2, "b", owner=OWNER, resources=[{"id": "r"}]),
+    }
     shares, calls = run(routes, InfoQuery(organization_id=ORG, include_resources=True), account_id=None)
     assert shares[0]["resources"] == [{"id": "r"}]
     assert calls == [(org_path, {}), (owner_share, {"include_resources": ["true"]})]
@@ -165,7 +181,12 @@ def test_by_id_is_one_request_and_an_unknown_id_a_clear_error():
 def test_other_api_errors_are_not_disguised_as_not_found():
     class Forbidden(StubApi):
         def __call__(self, *args):
-            return RawResponse(403, {}, json.dumps({"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}).encode())
+            return RawResponse(
+                403,
+                {},
+                json.dumps({"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}).encode(),
+            )
+
     client = CloudflareClient(BASE, {"Authorization": "Bearer t"}, transport=Forbidden({}), sleep=lambda seconds: None)
     with pytest.raises(CloudflareError, match="HTTP 403") as caught:
         find_shares(client, InfoQuery(share_id=S1), ACCOUNT)
@@ -173,24 +194,43 @@ def test_other_api_errors_are_not_disguised_as_not_found():
 
 
 def test_include_spec_costs_a_recipients_read_per_exported_account_share_and_no_extra_listing():
-    resource = {"id": "r", "resource_type": "custom-ruleset", "resource_account_id": ACCOUNT, "resource_id": S3,
-                "meta": {"a": 1}, "status": "active"}
+    resource = {
+        "id": "r",
+        "resource_type": "custom-ruleset",
+        "resource_account_id": ACCOUNT,
+        "resource_id": S3,
+        "meta": {"a": 1},
+        "status": "active",
+    }
     routes = {
-        LIST: [share(S1, "dup", target_type="account", resources=[resource]),
-               share(S2, "dup", target_type="account", resources=[resource]),
-               share(S3, "org", target_type="organization", organization_id=ORG, resources=[resource]),
-               share(f"{4:032x}", "got", owner=OWNER, kind="received", target_type="account")],
-        LIST + "/" + S1 + "/recipients": [{"account_id": OWNER, "association_status": "associated"},
-                                          {"account_id": ORG, "association_status": "disassociated"}],
+        LIST: [
+            share(S1, "dup", target_type="account", resources=[resource]),
+            share(S2, "dup", target_type="account", resources=[resource]),
+            share(S3, "org", target_type="organization", organization_id=ORG, resources=[resource]),
+            share(f"{4:032x}", "got", owner=OWNER, kind="received", target_type="account"),
+        ],
+        LIST + "/" + S1 + "/recipients": [
+            {"account_id": OWNER, "association_status": "associated"},
+            {"account_id": ORG, "association_status": "disassociated"},
+        ],
         LIST + "/" + S2 + "/recipients": [],
         LIST + "/" + S3 + "/excluded-recipients": [{"id": "e", "account_id": OWNER}],
     }
     shares, calls = run(routes, InfoQuery(filters={"kind": "sent", "status": "active"}, include_spec=True))
-    assert [call[0] for call in calls] == [LIST, LIST + "/" + S1 + "/recipients", LIST + "/" + S2 + "/recipients",
-                                           LIST + "/" + S3 + "/excluded-recipients"]
+    assert [call[0] for call in calls] == [
+        LIST,
+        LIST + "/" + S1 + "/recipients",
+        LIST + "/" + S2 + "/recipients",
+        LIST + "/" + S3 + "/excluded-recipients",
+    ]
     assert calls[0][1] == {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]}
     specs = [s.get("spec") for s in shares]
-    exported_resource = {"resource_type": "custom-ruleset", "resource_account_id": ACCOUNT, "resource_id": S3, "meta": {"a": 1}}
+    exported_resource = {
+        "resource_type": "custom-ruleset",
+        "resource_account_id": ACCOUNT,
+        "resource_id": S3,
+        "meta": {"a": 1},
+    }
     assert specs == [
         {"share_id": S1, "name": "dup", "recipients": [{"account_id": OWNER}], "resources": [exported_resource]},
         {"share_id": S2, "name": "dup", "resources": [exported_resource]},
@@ -200,7 +240,9 @@ def test_include_spec_costs_a_recipients_read_per_exported_account_share_and_no_
     # A filtered query lists the account's active sent shares once more, to find names that are not unique.
     _shares, calls = run(routes, InfoQuery(filters={"target_type": "organization"}, include_spec=True))
     listings = [call[1] for call in calls if call[0] == LIST]
-    assert listings == [{"target_type": ["organization"], "include_resources": ["true"]},
-                        {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]}]
+    assert listings == [
+        {"target_type": ["organization"], "include_resources": ["true"]},
+        {"kind": ["sent"], "status": ["active"], "include_resources": ["true"]},
+    ]
     with pytest.raises(InputError, match="include_spec exports the shares the account owns"):
         InfoQuery(organization_id=ORG, include_spec=True)

@@ -73,9 +73,6 @@ def read_matrix() -> list[Row]:
 
 MATRIX = read_matrix()
 NEWEST = MATRIX[-1]
-# The e2e suites run in the controller's worker (the in-process path, the default) on every row but the
-# oldest, where every task takes the module path (AnsiballZ), as with async, become or a remote host.
-OLDEST = MATRIX[0]
 
 
 def link_pythons() -> None:
@@ -168,14 +165,13 @@ for ROW in MATRIX:
     def e2e_row(session: nox.Session, row: Row = ROW) -> None:
         install_row(session, row.core, "-r", str(REQ / "matrix-tests.txt"))
         skipped = PRIMARY_ONLY + (NEWEST_ONLY if row != NEWEST else [])
-        env = {"EDGEOPS_E2E_PATH": "module"} if row == OLDEST else None
-        pytest(session, "tests/e2e", *(f"--ignore={path}" for path in skipped), env=env)
+        pytest(session, "tests/e2e", *(f"--ignore={path}" for path in skipped))
 
     e2e_row.__doc__ = (
         "pytest tests/e2e, all but the primary-only suites"
         if ROW == NEWEST
         else "pytest tests/e2e, all but the primary-only and newest-only suites"
-    ) + (", every task on the module path" if ROW == OLDEST else "")
+    )
     nox.session(name=f"e2e-{ROW.name}", python=ROW.python, default=False)(e2e_row)
 
 
@@ -202,7 +198,7 @@ def e2e_primary(session: nox.Session) -> None:
 
 @nox.session(name="e2e-module", python=PRIMARY_PYTHON, default=False)
 def e2e_module(session: nox.Session) -> None:
-    """pytest tests/e2e but the primary-only suites, every task on the module path (not in `make test`)."""
+    """pytest tests/e2e but the primary-only suites, every task on the module path (AnsiballZ), not in-process."""
     session.install("-r", str(REQ / "dev.txt"))
     pytest(session, "tests/e2e", *(f"--ignore={path}" for path in PRIMARY_ONLY), env={"EDGEOPS_E2E_PATH": "module"})
 
@@ -325,8 +321,7 @@ def readme_table() -> str:
     """The README's "Tested with" table, from matrix.txt."""
     rows = [
         f"| {row.core} | {row.python} | `ansible-test sanity`, `units` and `integration` (`--venv`); pytest e2e "
-        f"(all but the primary-only{'' if row == NEWEST else ' and newest-only'} suites"
-        f"{', every task on the module path' if row == OLDEST else ''}) |"
+        f"(all but the primary-only{'' if row == NEWEST else ' and newest-only'} suites) |"
         for row in MATRIX
     ]
     return "\n".join(
@@ -335,7 +330,8 @@ def readme_table() -> str:
             "| --- | --- | --- |",
             *rows,
             f"| {NEWEST.core} | {PRIMARY_PYTHON} (the primary env) | pytest unit, emulator and SDK "
-            "contract tests; the primary-only e2e suites; lint, docs, changelog and galaxy-importer checks |",
+            "contract tests; the primary-only e2e suites; pytest e2e (all but the primary-only suites) with "
+            "every task on the module path; lint, format, docs, changelog and galaxy-importer checks |",
         ]
     )
 
@@ -399,6 +395,7 @@ def bench(session: nox.Session) -> None:
 # `make test` = `nox -j 2 --allow-parallel -s test`: these sessions, longest first, two at a time.
 TEST_SESSIONS = [
     f"e2e-{NEWEST.name}",
+    "e2e-module",
     "e2e-primary",
     *(f"e2e-{row.name}" for row in MATRIX[:-1]),
     *(f"integration-{row.name}" for row in MATRIX),

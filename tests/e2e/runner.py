@@ -114,6 +114,9 @@ class AnsibleRunner:
                 # The module processes of this runner are the ones whose command line holds this path.
                 "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),
                 "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
+                # async_wrapper expands ~ from $HOME, async_status from the user's passwd entry: a
+                # $HOME elsewhere (a CI job's) would make an async task's job file not found.
+                "ANSIBLE_ASYNC_DIR": str(self.workdir / "async"),
                 "PATH": "{}{}{}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
             }
         )

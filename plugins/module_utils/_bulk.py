@@ -224,9 +224,10 @@ def _near(name):
 def prune_plan(listing, items):
     """(the shares ``prune`` deletes, why it deletes nothing or keeps some): only what is certain.
 
-    Nothing is deleted while an item is invalid (its name or id might be the one that protects a
-    share). A share no item names is deleted, unless its name differs from an item's name only in
-    case or spacing (more likely a typo than a share to delete): that one is kept and reported.
+    Nothing is deleted while an item is invalid, or names by ``share_id`` a share that is not there
+    (its name or id might be the one that protects a share). A share no item names is deleted, unless
+    its name differs from an item's name only in case or spacing (more likely a typo than a share to
+    delete): that one is kept and reported.
     """
     invalid = [item for item in items if item.error is not None]
     if invalid:
@@ -234,6 +235,19 @@ def prune_plan(listing, items):
             "prune deleted nothing: {} item(s) are invalid ({}), and a share an invalid item means could be "
             "one prune would delete; fix them and re-run".format(
                 len(invalid), ", ".join(f"shares[{item.index}]" for item in invalid)
+            )
+        ]
+    active_ids = {share.get("id") for share in listing if is_active_sent(share)}
+    unmatched = [
+        item
+        for item in items
+        if item.params.get("state") != "absent" and item.params.get("share_id") not in active_ids | {None}
+    ]
+    if unmatched:
+        return [], [
+            "prune deleted nothing: {} item(s) name a share_id that is no active share of the account ({}), and "
+            "the share they mean could be one prune would delete; fix them and re-run".format(
+                len(unmatched), ", ".join(f"shares[{item.index}]" for item in unmatched)
             )
         ]
     names = {item.params.get("name") for item in items} - {None}

@@ -146,8 +146,9 @@ options:
       - If V(true), every active share of kind C(sent) in the account that no item names (by
         O(shares[].name) or O(shares[].share_id)) is deleted. Check mode shows what would be deleted.
       - Shares that items name are never pruned, even when their item fails.
-      - Prune deletes only what is certain. While any item is invalid, it deletes nothing and says why (an
-        invalid item's name or id could be the one that protects a share). A share whose name differs from an
+      - Prune deletes only what is certain. While any item is invalid, or names by O(shares[].share_id) a share
+        that is not an active share of the account, it deletes nothing and says why (that item's name or id could be
+        the one that protects a share). A share whose name differs from an
         item's name only in case or spacing is kept, with a warning.
     type: bool
     default: false

@@ -323,6 +323,27 @@ def test_prune_deletes_nothing_while_an_item_is_invalid(runner, emulator, bad_it
     assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept"]
 
 
+def test_prune_deletes_nothing_while_an_item_names_a_share_id_that_is_not_there(runner, emulator):
+    production, _stray = emulator.seed([seed_item("Production WAF", number=1), seed_item("stray", number=2)])
+    # A well-formed id with one character wrong: the share it means is one prune would delete.
+    typo = production["id"][:-1] + ("0" if production["id"][-1] != "0" else "1")
+    shares = [item("kept", number=3), dict(share_id=typo, recipients=[{"account_id": A}])]
+    emulator.clear_log()
+    run = runner.playbook(bulk_task("prune", shares, prune=True))
+    result = run.task("prune")["result"]
+    assert run.task("prune")["status"] == "failed"
+    assert (
+        "prune deleted nothing: 1 item(s) name a share_id that is no active share of the account (shares[1])"
+        in result["msg"]
+    ), result["msg"]
+    assert [w for w in writes_of(emulator) if w[0] == "DELETE"] == []
+    assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept", "stray"]
+    shares[1]["share_id"] = production["id"]
+    run = runner.playbook(bulk_task("prune", shares, prune=True))
+    assert run.task("prune")["status"] == "ok", run.output
+    assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept"]
+
+
 def test_prune_keeps_a_share_whose_name_differs_only_in_case_or_spacing(runner, emulator):
     emulator.seed([seed_item("Production WAF", number=1)])
     run = runner.playbook(bulk_task("prune", [item("production  waf", number=1)], prune=True))

@@ -226,6 +226,18 @@ def test_prune_deletes_nothing_while_an_item_is_invalid(bad_item):
     assert notes[0].startswith("prune deleted nothing: 1 item(s) are invalid (shares[1])")
 
 
+def test_prune_deletes_nothing_while_an_item_names_a_share_id_that_is_not_there():
+    items = prepare([params(name="kept"), params(share_id="6" * 32)], OWNER, False)
+    targets, notes = prune_plan(LISTING, items)
+    assert targets == []
+    assert notes[0].startswith(
+        "prune deleted nothing: 1 item(s) name a share_id that is no active share of the account (shares[1])"
+    )
+    # A share_id that is already gone is what an item with state absent asks for: prune goes on.
+    items = prepare([params(name="kept"), params(share_id="6" * 32, state="absent")], OWNER, False)
+    assert [share["name"] for share in prune_plan(LISTING, items)[0]] == ["by-id", "stray", "Production  WAF"]
+
+
 # --- converge_all with an in-memory API ----------------------------------------------------------------------
 
 

@@ -212,7 +212,7 @@ def owners(emulator):
     return {s["name"]: s["account_id"] for s in emulator.state()}
 
 
-@pytest.mark.parametrize("connection_in", ["module_defaults", "role variables"])
+@pytest.mark.parametrize("connection_in", ["module_defaults", "role variables", "module_defaults of shares"])
 def test_role_resolves_connection_options_like_a_plain_task(runner, emulator, connection_in):
     """The environment names another account and a dead API root; module_defaults (or the role's variables) name
     the right ones. The role and a plain task must both write to the right account through the right root."""
@@ -227,9 +227,14 @@ def test_role_resolves_connection_options_like_a_plain_task(runner, emulator, co
         play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": right}
         tasks = [PLAIN_TASK]
     else:
-        play["vars"].update({"cloudflare_" + key: value for key, value in right.items()})
-        # The role's variables win over module_defaults that name the wrong account.
-        play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": {"account_id": OTHER_ACCOUNT}}
+        if connection_in == "role variables":
+            play["vars"].update({"cloudflare_" + key: value for key, value in right.items()})
+            # The role's variables win over module_defaults that name the wrong account.
+            play["module_defaults"] = {"group/edgeops.cloudflare.cloudflare": {"account_id": OTHER_ACCOUNT}}
+        else:
+            # The documented exception: module_defaults of the shares module itself win over the role's variables.
+            play["vars"]["cloudflare_account_id"] = OTHER_ACCOUNT
+            play["module_defaults"] = {"edgeops.cloudflare.shares": right}
         tasks = [
             dict(PLAIN_TASK, **{"edgeops.cloudflare.share": dict(PLAIN_TASK["edgeops.cloudflare.share"], **right)})
         ]
@@ -293,3 +298,36 @@ def test_role_prune_guard_and_drift_summary(runner, emulator):
     run = runner.playbook(play=role_play(SHARES, resource_sharing_prune=True))
     assert run.rc == 0, run.output
     assert sorted(s["name"] for s in emulator.state() if s["status"] == "active") == ["org-policy", "waf"]
+
+
+def test_organization_share_with_excluded_recipients_converges_through_the_role(runner, emulator):
+    excluded = sorted([A, B])
+    shares = [dict(SHARES[1], excluded_recipients=[B, A])]
+    first = runner.playbook(play=role_play(shares))
+    assert first.rc == 0, first.output
+    assert [r["changed"] for r in item_results(first)] == [True]
+    (share,) = published(first)
+    assert sorted(e["account_id"] for e in share["excluded_recipients"]) == excluded
+    (stored,) = emulator.state()
+    live = sorted(
+        r["account_id"] for r in stored["recipients"] if r["association_status"] in ("associating", "associated")
+    )
+    assert live and not set(live) & set(excluded), stored["recipients"]
+
+    emulator.clear_log()
+    second = runner.playbook(play=role_play(shares))
+    assert second.rc == 0, second.output
+    assert role_task(second, APPLY)["result"]["changed"] is False, role_task(second, APPLY)
+    assert set(methods(emulator)) == {"GET"}, emulator.requests_log()
+    assert sorted(e["account_id"] for e in published(second)[0]["excluded_recipients"]) == excluded
+
+    # Lifting one exclusion through the role: one write, then nothing again.
+    shares[0]["excluded_recipients"] = [B]
+    emulator.clear_log()
+    third = runner.playbook(play=role_play(shares))
+    assert [r["changed"] for r in item_results(third)] == [True], third.output
+    assert [m for m in methods(emulator) if m != "GET"] == ["DELETE"]
+    assert [e["account_id"] for e in published(third)[0]["excluded_recipients"]] == [B]
+    emulator.clear_log()
+    fourth = runner.playbook(play=role_play(shares))
+    assert role_task(fourth, APPLY)["result"]["changed"] is False and set(methods(emulator)) == {"GET"}

@@ -476,6 +476,24 @@ def test_wait_returns_once_recipients_are_associated(runner, emulator):
     assert {r["association_status"] for r in result["share"]["recipients"]} == {"associated"}
 
 
+def test_wait_polls_at_once_then_after_half_a_second_doubling(runner, emulator):
+    """The documented schedule: at once, then after 0.5, 1, 2, 4 s. The emulator's clock stamps each poll; only
+    lower bounds are asserted (a busy machine can only make the gaps longer)."""
+    emulator.configure(transition_seconds=3600)
+    run = runner.playbook(share_task("first", **spec(wait=True, wait_timeout=8)))
+    assert run.task("first")["status"] == "failed", run.output
+    share_id = run.task("first")["result"]["share"]["id"]
+    polls = [
+        entry["time"]
+        for entry in emulator.requests_log()
+        if entry["method"] == "GET" and entry["path"].endswith(f"/shares/{share_id}/recipients")
+    ]
+    # The create reads the recipients back; the wait polls at once, then sleeps 0.5, 1, 2, 4 s (bounded by 8 s).
+    gaps = [later - earlier for earlier, later in zip(polls, polls[1:])]
+    assert len(gaps) >= 5, gaps
+    assert [gap >= minimum for gap, minimum in zip(gaps[1:], (0.5, 1.0, 2.0, 4.0))] == [True] * 4, gaps
+
+
 def test_wait_timeout_bounds_the_wait(runner, emulator):
     emulator.configure(transition_seconds=3600)
     run = runner.playbook(share_task("first", **spec(wait=True, wait_timeout=2)))

@@ -1380,6 +1380,7 @@ class RequestLog:
                 "auth": auth,
                 "fault": fault,
                 "client_port": client_port,
+                "time": time.monotonic(),
             }
         )
 

@@ -840,7 +840,9 @@ def test_drop_fault(emulator):
     with pytest.raises(requests.exceptions.ConnectionError):
         call(emulator, "POST", SHARES, json=share_body(), timeout=1)
     assert emulator.state() == []
-    assert emulator.requests_log()[0] | {"body": None, "client_port": None} == {
+    entry = emulator.requests_log()[0]
+    assert entry["time"] <= time.monotonic()
+    assert entry | {"body": None, "client_port": None, "time": None} == {
         "seq": 1,
         "method": "POST",
         "path": f"/client/v4{SHARES}",
@@ -850,6 +852,7 @@ def test_drop_fault(emulator):
         "auth": "token",
         "fault": "drop",
         "client_port": None,
+        "time": None,
     }
 
 

@@ -1,5 +1,5 @@
 """Export round trip as a property, over real HTTP to the emulator: random accounts with shares in every shape and
-status; ``share_info`` exports the specs; the ``shares`` engine converges them and writes nothing.
+status (organization shares with and without excluded recipients); ``share_info`` exports the specs; the ``shares`` engine converges them and writes nothing.
 
 In-process (the modules' own code with the real open_url client) like the convergence property: hundreds of
 exports and converges through ansible-playbook would take minutes; test_export.py covers the playbooks.
@@ -21,6 +21,7 @@ TYPES = ["custom-ruleset", "gateway-policy"]
 METAS = [{}, {"owner": "netops"}, {"nested": {"list": [1, {"b": 2}]}, "a": None}]
 MAX_EXAMPLES = 50
 EXAMPLES_RUN = []
+EXCLUSIONS_EXPORTED = []
 
 recipient_records = st.lists(
     st.tuples(
@@ -53,7 +54,12 @@ def shares(draw):
         ],
     }
     if shape == "organization":
-        share.update(target_type="organization", recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS])
+        excluded = draw(st.lists(st.sampled_from(MEMBER_ACCOUNTS), max_size=2, unique=True))
+        share.update(
+            target_type="organization",
+            recipients=[{"account_id": a} for a in MEMBER_ACCOUNTS if a not in excluded],
+            excluded_recipients=excluded,
+        )
     elif shape == "received":
         share.update(account_id=MEMBER_ACCOUNTS[0], recipients=[{"account_id": MAIN_ACCOUNT}])
         for resource in share["resources"]:
@@ -82,12 +88,14 @@ def test_exported_specs_converge_with_no_write(clean_emulator, world):
     assert [o for o in outcomes if o["failed"] or o["changed"]] == [] and notes == []
     assert [r for r in emulator.requests_log() if r["method"] != "GET"] == []
     EXAMPLES_RUN.append(len(specs))
+    EXCLUSIONS_EXPORTED.append(sum(len(spec.get("excluded_recipients") or ()) for spec in specs))
 
 
 def test_print_property_examples(capsys):
     with capsys.disabled():
         print(
-            f"\nexport round trip: {len(EXAMPLES_RUN)} accounts over HTTP, {sum(EXAMPLES_RUN)} shares exported, "
-            "all converged with no write"
+            f"\nexport round trip: {len(EXAMPLES_RUN)} accounts over HTTP, {sum(EXAMPLES_RUN)} shares exported "
+            f"({sum(EXCLUSIONS_EXPORTED)} excluded recipients), all converged with no write"
         )
     assert len(EXAMPLES_RUN) >= MAX_EXAMPLES // 2, f"hypothesis ran too few examples: {len(EXAMPLES_RUN)}"
+    assert sum(EXCLUSIONS_EXPORTED) > 0, "no example exported an excluded recipient"

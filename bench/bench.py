@@ -428,7 +428,7 @@ def scenario_loops(bench, emulator):
             )
         bench.measure(
             "loop",
-            f"loop {count}: ansible.builtin.debug (Ansible's own cost per item)",
+            f"loop {count}: debug, same items (Ansible alone)",
             emulator,
             existing,
             debug_loop(),
@@ -780,7 +780,7 @@ def goals(bench):
             ">= 15x",
             module["marginal"] >= 15 * inproc["marginal"],
         )
-        floor = bench.find(f"loop {largest}: ansible.builtin.debug (Ansible's own cost per item)")
+        floor = bench.find(f"loop {largest}: debug, same items (Ansible alone)")
         add(
             f"loop of {largest} share no-ops in process vs one shares task, c=1 (marginal time)",
             "{:.2f}x{}".format(

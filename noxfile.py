@@ -55,6 +55,9 @@ NEWEST_ONLY = [
     "tests/e2e/test_request_counts.py",
     "tests/e2e/test_reference_edges.py",
 ]
+# Suites that choose the execution path of every task themselves, both paths each: e2e-module leaves them out,
+# as forcing the module path would only run them again.
+BOTH_PATHS = ["tests/e2e/test_execution_path.py", "tests/e2e/test_interrupt.py"]
 CODE = ["plugins", "tests", "bench", "scripts", "noxfile.py"]
 
 
@@ -198,9 +201,10 @@ def e2e_primary(session: nox.Session) -> None:
 
 @nox.session(name="e2e-module", python=PRIMARY_PYTHON, default=False)
 def e2e_module(session: nox.Session) -> None:
-    """pytest tests/e2e but the primary-only suites, every task on the module path (AnsiballZ), not in-process."""
+    """pytest tests/e2e but the primary-only and both-paths suites, every task on the module path (AnsiballZ)."""
     session.install("-r", str(REQ / "dev.txt"))
-    pytest(session, "tests/e2e", *(f"--ignore={path}" for path in PRIMARY_ONLY), env={"EDGEOPS_E2E_PATH": "module"})
+    skipped = PRIMARY_ONLY + BOTH_PATHS
+    pytest(session, "tests/e2e", *(f"--ignore={path}" for path in skipped), env={"EDGEOPS_E2E_PATH": "module"})
 
 
 @nox.session(python=PRIMARY_PYTHON)
@@ -332,8 +336,8 @@ def readme_table() -> str:
             "| --- | --- | --- |",
             *rows,
             f"| {NEWEST.core} | {PRIMARY_PYTHON} (the primary env) | pytest unit, emulator and SDK "
-            "contract tests; the primary-only e2e suites; pytest e2e (all but the primary-only suites) with "
-            "every task on the module path; lint, format, docs, changelog and galaxy-importer checks |",
+            "contract tests; the primary-only e2e suites; pytest e2e (all but the primary-only and both-paths suites) "
+            "with every task on the module path; lint, format, docs, changelog and galaxy-importer checks |",
         ]
     )
 

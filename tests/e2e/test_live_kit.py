@@ -412,3 +412,12 @@ def test_the_sweep_reports_a_share_it_could_not_delete_and_fails(emulator):
     )
     assert "  deleted {} ({})".format(seeded[1]["name"], seeded[1]["id"]) in output
     assert [s["status"] for s in emulator.state()] == ["active", "deleted"]
+
+
+def test_the_kit_and_the_emulator_know_the_resource_types_the_modules_accept():
+    """Three lists on purpose (the kit and the emulator stay independent of the code under test); they must agree."""
+    from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import RESOURCE_TYPES
+    from ansible_collections.edgeops.cloudflare.tests.emulator import server
+    from ansible_collections.edgeops.cloudflare.tests.live import kit
+
+    assert kit.RESOURCE_TYPES == RESOURCE_TYPES == server.RESOURCE_TYPES

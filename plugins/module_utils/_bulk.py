@@ -237,11 +237,9 @@ def prune_plan(listing, items):
                 len(invalid), ", ".join(f"shares[{item.index}]" for item in invalid)
             )
         ]
-    active_ids = {share.get("id") for share in listing if is_active_sent(share)}
+    matchable = {share.get("id") for share in listing if is_active_sent(share)} | {None}
     unmatched = [
-        item
-        for item in items
-        if item.params.get("state") != "absent" and item.params.get("share_id") not in active_ids | {None}
+        item for item in items if item.params.get("state") != "absent" and item.params.get("share_id") not in matchable
     ]
     if unmatched:
         return [], [

@@ -4,8 +4,9 @@ ansible-core leaves a module process running when ``ansible-playbook`` is interr
 worker (which runs the modules' code by default) may outlive it too. Both stop sending requests once
 interrupted (a signal, or the controller's process going away); a write that was already in flight still
 lands, and a re-run waits for the interrupted process to finish it before reading anything (see
-plugins/module_utils/_guard.py). Both paths are tested. The emulator delays every create by a few seconds, so that
-creates are in flight at the interruption and land after the re-run has started.
+plugins/module_utils/_guard.py). Both paths are tested. The emulator delays the first creates by a few seconds, so
+that they are in flight at the interruption and land after the re-run has started; the re-run's own creates are not
+delayed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MEMBER
 
 A = MEMBER_ACCOUNTS[0]
 CREATE_DELAY = 4
+IN_FLIGHT = 2  # the creates a run with concurrency 2 has on their way
 NAMES = [f"interrupted-{n:02d}" for n in range(6)]
 POLL_LIMIT = 60.0
 
@@ -54,10 +56,10 @@ def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runn
     runner.inventory.write_text(
         yaml.safe_dump({"all": {"hosts": {"localhost": host_vars(edgeops_cloudflare_in_process=path == "in-process")}}})
     )
-    emulator.add_faults({"method": "POST", "action": "delay", "seconds": CREATE_DELAY, "times": 100})
+    emulator.add_faults({"method": "POST", "action": "delay", "seconds": CREATE_DELAY, "times": IN_FLIGHT})
     process = runner.start_playbook(bulk_task(), new_session=True, verbosity=0)
     # Two creates are on their way (the emulator holds each for CREATE_DELAY seconds before applying it).
-    assert poll_until(lambda: emulator.faults()[0]["matched"] >= 2), "no create in flight"
+    assert poll_until(lambda: emulator.faults()[0]["matched"] == IN_FLIGHT), "no create in flight"
     assert runner.run_processes(), "the run is not running"
     if target == "process group":
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -67,9 +69,11 @@ def test_interrupted_run_stops_and_an_immediate_rerun_creates_nothing_twice(runn
     assert code != 0, output
     rerun = runner.playbook(bulk_task(), verbosity=0)
     assert rerun.rc == 0, rerun.output
-    # Every share exactly once; the interrupted run's two in-flight creates landed, and nothing after them.
+    # Once the interrupted processes are gone (their in-flight creates have landed, or never will): every share
+    # exactly once, the interrupted run's two creates among them, and nothing sent after the interruption.
+    assert poll_until(lambda: not runner.run_processes(), limit=10), f"left running: {runner.run_processes()}"
+    posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
+    assert [r["fault"] for r in posts].count("delay") == IN_FLIGHT, posts
+    assert len(posts) == len(NAMES), [r["body"]["name"] for r in posts]
     active = sorted(s["name"] for s in emulator.state() if s["status"] == "active")
     assert active == NAMES, active
-    posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
-    assert len(posts) == len(NAMES), [r["body"]["name"] for r in posts]
-    assert poll_until(lambda: not runner.run_processes(), limit=10), f"left running: {runner.run_processes()}"

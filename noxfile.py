@@ -55,9 +55,19 @@ NEWEST_ONLY = [
     "tests/e2e/test_request_counts.py",
     "tests/e2e/test_reference_edges.py",
 ]
-# Suites that choose the execution path of every task themselves, both paths each: e2e-module leaves them out,
+# Suites that choose the execution path of every task themselves, both paths each: e2e-module-* leave them out,
 # as forcing the module path would only run them again.
 BOTH_PATHS = ["tests/e2e/test_execution_path.py", "tests/e2e/test_interrupt.py"]
+# The module-path run is the longest job of `make test`: it runs in two halves, e2e-module-1 (these suites) and
+# e2e-module-2 (the rest), so that two sessions at a time can share it out evenly.
+MODULE_FIRST_HALF = [
+    "tests/e2e/test_share.py",
+    "tests/e2e/test_share_info.py",
+    "tests/e2e/test_share_parts.py",
+    "tests/e2e/test_examples.py",
+    "tests/e2e/test_export.py",
+    "tests/e2e/test_request_counts.py",
+]
 CODE = ["plugins", "tests", "bench", "scripts", "noxfile.py"]
 
 
@@ -199,12 +209,22 @@ def e2e_primary(session: nox.Session) -> None:
     pytest(session, *PRIMARY_ONLY)
 
 
-@nox.session(name="e2e-module", python=PRIMARY_PYTHON, default=False)
-def e2e_module(session: nox.Session) -> None:
-    """pytest tests/e2e but the primary-only and both-paths suites, every task on the module path (AnsiballZ)."""
+def e2e_module(session: nox.Session, *arguments: str) -> None:
     session.install("-r", str(REQ / "dev.txt"))
-    skipped = PRIMARY_ONLY + BOTH_PATHS
-    pytest(session, "tests/e2e", *(f"--ignore={path}" for path in skipped), env={"EDGEOPS_E2E_PATH": "module"})
+    pytest(session, *arguments, env={"EDGEOPS_E2E_PATH": "module"})
+
+
+@nox.session(name="e2e-module-1", python=PRIMARY_PYTHON, default=False)
+def e2e_module_1(session: nox.Session) -> None:
+    """pytest of the e2e suites in MODULE_FIRST_HALF, every task on the module path (AnsiballZ)."""
+    e2e_module(session, *MODULE_FIRST_HALF)
+
+
+@nox.session(name="e2e-module-2", python=PRIMARY_PYTHON, default=False)
+def e2e_module_2(session: nox.Session) -> None:
+    """pytest tests/e2e but the primary-only, both-paths and e2e-module-1 suites, every task on the module path."""
+    skipped = PRIMARY_ONLY + BOTH_PATHS + MODULE_FIRST_HALF
+    e2e_module(session, "tests/e2e", *(f"--ignore={path}" for path in skipped))
 
 
 @nox.session(python=PRIMARY_PYTHON)
@@ -401,7 +421,8 @@ def bench(session: nox.Session) -> None:
 # `make test` = `nox -j 2 --allow-parallel -s test`: these sessions, longest first, two at a time.
 TEST_SESSIONS = [
     f"e2e-{NEWEST.name}",
-    "e2e-module",
+    "e2e-module-2",
+    "e2e-module-1",
     "e2e-primary",
     *(f"e2e-{row.name}" for row in MATRIX[:-1]),
     *(f"integration-{row.name}" for row in MATRIX),

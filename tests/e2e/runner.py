@@ -110,6 +110,9 @@ class AnsibleRunner:
                 "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
                 "ANSIBLE_NOCOLOR": "1",
                 "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                # The runner's inventories are YAML: loading that inventory plugin alone saves every process
+                # about 0.07 s of CPU (the others' documentation is parsed at start-up).
+                "ANSIBLE_INVENTORY_ENABLED": "yaml",
                 "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
                 # The module processes of this runner are the ones whose command line holds this path.
                 "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote-tmp"),

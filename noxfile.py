@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -117,7 +118,8 @@ def install_row(session: nox.Session, core: str, *requirements: str) -> None:
 def ansible_test(session: nox.Session, row: Row, command: str) -> None:
     """`ansible-test COMMAND --venv` in a copy of the checkout at .../ansible_collections/edgeops/cloudflare."""
     install_row(session, row.core, "pip")  # the bootstrap runs `pip download`
-    session.run("python", str(ROOT / "scripts" / "ansible-test-bootstrap.py"))
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent))  # nox's own, beside it in .venv-nox
+    session.run("python", str(ROOT / "scripts" / "ansible-test-bootstrap.py"), *(["--uv", uv] if uv else []))
     tree = prepare_collections(
         session, ansible_core_version=row.core, install_in_site_packages=False, install_out_of_tree=True
     )

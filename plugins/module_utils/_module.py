@@ -15,6 +15,7 @@ from ._client import CloudflareClient, RetryPolicy
 from ._errors import CloudflareError, InputError
 from ._guard import RunGuard, marker_key
 from ._model import RESOURCE_TYPES
+from ._transport import KeepAliveTransport
 from ._validation import (
     DEFAULT_BASE_URL,
     check_base_url,
@@ -223,7 +224,7 @@ class Connection:
         return marker_key(self.base_url, self.account_id or "")
 
     def client(self, guard=None, transport=None):
-        """A client for these settings; ``transport``: a keep-alive one (the bulk module), else open_url."""
+        """A client for these settings; ``transport``: a kept-alive one (see ``_transport``), else open_url."""
         return CloudflareClient(
             self.base_url,
             self.auth_headers,
@@ -240,8 +241,8 @@ class Task:
     """What an operation needs of its task: the validated ``params``, ``check_mode`` and ``diff``.
 
     ``no_log_values``: the values no output may show; the connection's credentials are added to it.
-    ``transport``: the HTTP transport of the single-share modules (None: ansible-core's open_url; the
-    controller's worker passes its kept-alive one).
+    ``transport``: the HTTP transport of the single-share modules: the controller's worker passes its kept-alive
+    one, the module path (``run_module``) one for the task; None means ansible-core's open_url.
     """
 
     def __init__(self, *, params, check_mode, diff, no_log_values, transport=None):
@@ -282,11 +283,19 @@ def execute(task, operation, environ, writes=True):
 
 
 def run_module(module, operation, writes=True):
-    """The module path: run ``operation`` on the AnsibleModule's task, then exit or fail with its result."""
-    task = Task(
-        params=module.params, check_mode=module.check_mode, diff=module._diff, no_log_values=module.no_log_values
-    )
-    result = execute(task, operation, os.environ, writes=writes)
+    """The module path: run ``operation`` on the AnsibleModule's task, then exit or fail with its result.
+
+    The task's requests share one kept-alive connection and TLS context, as in the controller's worker.
+    """
+    with KeepAliveTransport() as transport:
+        task = Task(
+            params=module.params,
+            check_mode=module.check_mode,
+            diff=module._diff,
+            no_log_values=module.no_log_values,
+            transport=transport,
+        )
+        result = execute(task, operation, os.environ, writes=writes)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

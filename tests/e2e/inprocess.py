@@ -2,8 +2,8 @@
 
 The fault matrix and the convergence property run hundreds of converges: through ansible-playbook each
 would cost about 2 s of process start-up, so they call the same code the ``share`` module calls
-(``converge`` with a real ``CloudflareClient`` on ``open_url``), and the ansible-level tests cover the
-module wrapper.
+(``converge`` with a real ``CloudflareClient`` on a ``KeepAliveTransport``, as on both execution paths), and
+the ansible-level tests cover the module wrapper.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from ansible_collections.edgeops.cloudflare.plugins.module_utils._api import Sha
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._model import share_view
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._planner import desired_from_params
 from ansible_collections.edgeops.cloudflare.plugins.module_utils._share import ShareRequest, converge
+from ansible_collections.edgeops.cloudflare.plugins.module_utils._transport import KeepAliveTransport
 
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import MAIN_ACCOUNT, TOKEN
 
@@ -21,7 +22,11 @@ FAST_RETRIES = RetryPolicy(max_retries=1, backoff_base=0.01)
 
 def share_api(emulator, timeout=2.0, retry_policy=FAST_RETRIES):
     client = CloudflareClient(
-        emulator.base_url, {"Authorization": "Bearer " + TOKEN}, timeout=timeout, retry_policy=retry_policy
+        emulator.base_url,
+        {"Authorization": "Bearer " + TOKEN},
+        timeout=timeout,
+        retry_policy=retry_policy,
+        transport=KeepAliveTransport(),
     )
     return ShareApi(client, MAIN_ACCOUNT)
 

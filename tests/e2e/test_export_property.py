@@ -1,7 +1,7 @@
 """Export round trip as a property, over real HTTP to the emulator: random accounts with shares in every shape and
 status (organization shares with and without excluded recipients); ``share_info`` exports the specs; the ``shares`` engine converges them and writes nothing.
 
-In-process (the modules' own code with the real open_url client) like the convergence property: hundreds of
+In-process (the modules' own code with its real HTTP client) like the convergence property: hundreds of
 exports and converges through ansible-playbook would take minutes; test_export.py covers the playbooks.
 """
 

@@ -45,9 +45,9 @@ PRIMARY_ONLY = [
     "tests/e2e/test_live_kit.py",
 ]
 # Suites run on the newest row only (and there, with every other suite but PRIMARY_ONLY): they
-# exercise module_utils logic, which the integration targets (share, share_info, share_recipient,
-# share_resource, shares) drive through ansible-core on every row and the unit tests cover on
-# every row's Python.
+# exercise module_utils logic (the documented examples and the export included), which the
+# integration targets (share, share_info, share_recipient, share_resource, shares) drive through
+# ansible-core on every row and the unit tests cover on every row's Python.
 NEWEST_ONLY = [
     "tests/e2e/test_share.py",
     "tests/e2e/test_share_info.py",
@@ -55,6 +55,8 @@ NEWEST_ONLY = [
     "tests/e2e/test_shares_bulk.py",
     "tests/e2e/test_request_counts.py",
     "tests/e2e/test_reference_edges.py",
+    "tests/e2e/test_examples.py",
+    "tests/e2e/test_export.py",
 ]
 # Suites that choose the execution path of every task themselves, both paths each: e2e-module-* leave them out,
 # as forcing the module path would only run them again.

@@ -1,7 +1,7 @@
 # edgeops.cloudflare: thin wrappers around nox (noxfile.py; `.venv-nox/bin/nox -l` lists every session).
 #
 #   make demo    build and install the collection, run docs/examples/demo.yml against the emulator
-#   make test    everything CI checks (nox -s test, JOBS=2 sessions at a time, then their times)
+#   make test    everything CI checks (nox -s test, JOBS=3 sessions at a time, then their times)
 #   make bench   bench/bench.py (BENCH_ARGS=--quick for a short run)
 #   make test-live         tests/live against the real Cloudflare API (tests/live/README.md); not in make test
 #   make test-live-sweep   delete shares left by earlier live runs (SWEEP_ARGS=--dry-run only lists them)
@@ -17,7 +17,8 @@ SHELL := /bin/bash
 NOX_VENV := .venv-nox
 NOX := $(NOX_VENV)/bin/nox --error-on-missing-interpreters
 ARGS ?=
-JOBS ?= 2
+# One more than CI's 2 cores: a session waiting on a timer leaves its core to another.
+JOBS ?= 3
 
 .PHONY: help demo test bench test-live test-live-sweep clean nox
 

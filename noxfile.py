@@ -4,7 +4,7 @@
 """The checks of edgeops.cloudflare: `nox -l` lists them, `nox -s NAME` runs one.
 
 antsibull-nox (antsibull-nox.toml) adds lint, ansible-lint, docs-check and extra-checks.
-`nox -s test` runs every session of TEST_SESSIONS (`make test`: two at a time).
+`nox -s test` runs every session of TEST_SESSIONS (`make test`: three at a time).
 Versions: tests/requirements/ (matrix.txt: which ansible-core on which Python).
 """
 
@@ -422,7 +422,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/bench.py", *session.posargs)
 
 
-# `make test` = `nox -j 2 --allow-parallel -s test`: these sessions, longest first, two at a time.
+# `make test` = `nox --parallel 3 --allow-parallel -s test`: these sessions, longest first, three at a time.
 TEST_SESSIONS = [
     f"e2e-{NEWEST.name}",
     "e2e-module-2",
@@ -448,5 +448,5 @@ TEST_SESSIONS = [
 
 @nox.session(python=False, default=False, requires=TEST_SESSIONS)
 def test(session: nox.Session) -> None:
-    """Everything `make test` runs (TEST_SESSIONS); with `-j 2 --allow-parallel`, two at a time."""
+    """Everything `make test` runs (TEST_SESSIONS); with `--parallel 3 --allow-parallel`, three at a time."""
     session.log(f"all {len(TEST_SESSIONS)} sessions passed")

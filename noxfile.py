@@ -265,7 +265,7 @@ def docs(session: nox.Session) -> None:
 def build_import_check(session: nox.Session) -> None:
     """Build the tarball, check its files, run galaxy-importer: no error, no warning, ansible-doc and ansible-lint ran."""
     session.install("-r", str(REQ / "galaxy-importer.txt"))
-    out = Path(session.create_tmp()) / "galaxy"
+    out = Path(session.create_tmp()).resolve() / "galaxy"
     session.run("rm", "-rf", str(out), external=True)
     out.mkdir()
     session.run("ansible-galaxy", "collection", "build", "--output-path", str(out), str(ROOT))
@@ -277,6 +277,8 @@ def build_import_check(session: nox.Session) -> None:
         "[galaxy-importer]\nRUN_ANSIBLE_DOC = True\nRUN_ANSIBLE_LINT = True\nOFFLINE_ANSIBLE_LINT = True\n"
         "CHECK_CHANGELOG = True\nRUN_ANSIBLE_TEST = False\n"
     )
+    # Its ansible-lint caches (and at the end deletes) mock modules in $ANSIBLE_HOME: a private one, or it would
+    # pull awx.awx's mocks from under the ansible-lint session running beside it.
     with session.chdir(out):
         log = session.run(
             "python",
@@ -284,7 +286,7 @@ def build_import_check(session: nox.Session) -> None:
             "galaxy_importer.main",
             tarball.name,
             silent=True,
-            env={"GALAXY_IMPORTER_CONFIG": str(config)},
+            env={"GALAXY_IMPORTER_CONFIG": str(config), "ANSIBLE_HOME": str(out / "ansible-home")},
         )
     print(log)
     problems = [line for line in log.splitlines() if line.startswith(("ERROR", "WARNING", "CRITICAL"))]

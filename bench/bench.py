@@ -702,7 +702,11 @@ def scenario_https(bench, tls_emulator, ca_file, delay_ms=20):
                 bulk_path,
                 "https: raw http.client, one reused connection",
             ),
-            ("https: share path (client + open_url)", open_url_path, "https: raw http.client, one reused connection"),
+            (
+                "https: open_url path (client + open_url)",
+                open_url_path,
+                "https: raw http.client, one reused connection",
+            ),
         ]
         for name, function, baseline in variants:
             samples = []

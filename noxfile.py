@@ -57,6 +57,7 @@ NEWEST_ONLY = [
     "tests/e2e/test_reference_edges.py",
     "tests/e2e/test_examples.py",
     "tests/e2e/test_export.py",
+    "tests/e2e/test_retries_and_races.py",
 ]
 # Suites that choose the execution path of every task themselves, both paths each: e2e-module-* leave them out,
 # as forcing the module path would only run them again.
@@ -192,9 +193,9 @@ for ROW in MATRIX:
     nox.session(name=f"e2e-{ROW.name}", python=ROW.python, default=False)(e2e_row)
 
 
-@nox.session(python=PRIMARY_PYTHON)
+@nox.session(python=PRIMARY_PYTHON, default=False)
 def unit(session: nox.Session) -> None:
-    """pytest tests/unit on the primary env."""
+    """pytest tests/unit on the primary env: a quick run while coding (make test runs units-<row> instead)."""
     session.install("-r", str(REQ / "dev.txt"))
     pytest(session, "tests/unit")
 
@@ -361,7 +362,7 @@ def readme_table() -> str:
             "| ansible-core | Python (controller and modules) | what `make test` runs on it |",
             "| --- | --- | --- |",
             *rows,
-            f"| {NEWEST.core} | {PRIMARY_PYTHON} (the primary env) | pytest unit, emulator and SDK "
+            f"| {NEWEST.core} | {PRIMARY_PYTHON} (the primary env) | emulator and SDK "
             "contract tests; the primary-only e2e suites; pytest e2e (all but the primary-only and both-paths suites) "
             "with every task on the module path; lint, format, docs, changelog and galaxy-importer checks |",
         ]
@@ -442,7 +443,6 @@ TEST_SESSIONS = [
     "docs-check",
     "changelog",
     "emulator-contract",
-    "unit",
     "extra-checks",
     "matrix",
 ]

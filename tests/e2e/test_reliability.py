@@ -1,7 +1,11 @@
-"""Hostile input, transient faults, TLS and concurrency, through real ansible processes against the emulator."""
+"""Hostile input, TLS, credentials and connection errors, through real ansible processes against the emulator.
+
+What these check goes through ansible-core (argument validation, no_log at every verbosity, the TLS context of
+``ansible.module_utils.urls``, environment fallbacks): they run on every row. Retries and races, which are the
+collection's own, are in test_retries_and_races.py.
+"""
 
 from __future__ import annotations
-
 
 import pytest
 import trustme
@@ -17,10 +21,8 @@ from ansible_collections.edgeops.cloudflare.tests.e2e.runner import AnsibleRunne
 from ansible_collections.edgeops.cloudflare.tests.e2e.support import (
     RULESET,
     resource,
-    seed_share,
     share_task,
     spec,
-    writes_of,
 )
 
 A, B, C = MEMBER_ACCOUNTS
@@ -42,6 +44,12 @@ HOSTILE_INPUTS = [
     ("share", "31-char account id", spec(account_id=MAIN_ACCOUNT[:31]), "account_id must be a 32-character"),
     ("share", "33-char account id", spec(account_id=MAIN_ACCOUNT + "0"), "account_id must be a 32-character"),
     ("share", "non-hex account id", spec(account_id="g" * 32), "account_id must be a 32-character"),
+    (
+        "share",
+        "upper-case account id",
+        spec(account_id=MAIN_ACCOUNT.upper()),
+        "account_id must be a 32-character lowercase",
+    ),
     ("share", "empty account id", spec(account_id=""), "account_id is empty"),
     ("share", "empty base_url", spec(base_url=""), "base_url is empty"),
     ("share", "empty token option", spec(api_token=""), "api_token is empty"),
@@ -61,11 +69,30 @@ HOSTILE_INPUTS = [
     ("share", "empty recipients", spec() | {"recipients": []}, "recipients must not be empty"),
     (
         "share",
+        "accounts and an organization",
+        spec() | {"recipients": [{"account_id": A}, {}]},
+        "mixes accounts and an organization",
+    ),
+    (
+        "share",
+        "recipient with both ids",
+        spec() | {"recipients": [{"account_id": A, "organization_id": MAIN_ORG}]},
+        "sets both account_id and organization_id",
+    ),
+    (
+        "share",
         "two organizations",
         spec() | {"recipients": [{"organization_id": MAIN_ORG}, {"organization_id": A}]},
         "several organizations",
     ),
     ("share", "resource without a type", spec(resources=[{"resource_id": RULESET}]), "resource_type"),
+    (
+        "share",
+        "unknown type of a share's resource",
+        spec(resources=[resource(rtype="waf-thing")]),
+        "value of resource_type must be one of",
+    ),
+    ("share", "empty resources", spec() | {"resources": []}, "resources must not be empty"),
     (
         "share",
         "meta as a string",
@@ -143,7 +170,21 @@ HOSTILE_INPUTS = [
         spec(api_token=TOKEN, api_key="{{ lookup('env', 'TEST_API_KEY') }}"),
         "Use one auth scheme",
     ),
+    (
+        "share",
+        "three auth schemes",
+        spec(api_email="ops@example.com", api_token=TOKEN, api_key="{{ lookup('env', 'TEST_API_KEY') }}"),
+        "Use one auth scheme",
+    ),
     ("share", "email without key", spec(api_email="ops@example.com"), "api_email and api_key go together"),
+    ("shares", "no concurrency", {"shares": [spec()], "concurrency": 0}, "concurrency must be between 1 and 32"),
+    ("shares", "negative request budget", {"shares": [spec()], "request_budget": -1}, "request_budget must be 0"),
+    (
+        "shares",
+        "empty budget window",
+        {"shares": [spec()], "request_budget_window": 0},
+        "request_budget_window must be a positive",
+    ),
     (
         "share_recipient",
         "share id and share name",
@@ -202,73 +243,6 @@ def test_hostile_inputs_fail_naming_the_option_before_any_request(runner, emulat
         print(f"\nhostile inputs tried: {len(HOSTILE_INPUTS)}, all refused before any request")
 
 
-def test_duplicates_in_one_task_are_merged(runner, emulator):
-    args = spec(recipients=(A, A, B)) | {"resources": [resource(), resource()]}
-    run = runner.playbook(share_task("first", **args), share_task("second", **args))
-    assert run.task("first")["result"]["changed"] is True and run.task("second")["result"]["changed"] is False
-    post = [r for r in emulator.requests_log() if r["method"] == "POST"][0]["body"]
-    assert post["recipients"] == [{"recipient_account_id": A}, {"recipient_account_id": B}]
-    assert len(post["resources"]) == 1
-
-
-# --- transient faults: retried, bounded, counted --------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "fault, attempts",
-    [
-        ({"action": "status", "status": 429, "retry_after": 1, "times": 2}, 3),
-        ({"action": "status", "status": 429, "times": 2}, 3),
-        ({"action": "status", "status": 502, "times": 2}, 3),
-        ({"action": "status", "status": 503, "times": 2}, 3),
-        ({"action": "status", "status": 504, "times": 2}, 3),
-        ({"action": "drop", "times": 2}, 3),
-    ],
-)
-def test_transient_faults_on_reads_are_absorbed(runner, emulator, fault, attempts):
-    emulator.add_faults(dict(fault, method="GET"))
-    run = runner.playbook(share_task("first", **spec()))
-    assert run.task("first")["result"]["changed"] is True, run.output
-    first_request = [r for r in emulator.requests_log() if r["method"] == "GET"][:attempts]
-    assert [r["fault"] is not None for r in first_request] == [True] * (attempts - 1) + [False]
-    assert first_request[-1]["status"] == 200
-
-
-def test_429_on_create_is_retried_but_500_is_not(runner, emulator):
-    emulator.add_faults({"method": "POST", "action": "status", "status": 429, "times": 1})
-    run = runner.playbook(share_task("first", **spec()))
-    assert run.task("first")["result"]["changed"] is True, run.output
-    assert [r["status"] for r in emulator.requests_log() if r["method"] == "POST"] == [429, 201]
-    emulator.reset()
-    emulator.add_faults({"method": "POST", "action": "status", "status": 500, "times": 1})
-    run = runner.playbook(share_task("first", **spec()))
-    assert "HTTP 500" in run.task("first")["result"]["msg"]
-    assert len([r for r in emulator.requests_log() if r["method"] == "POST"]) == 1
-
-
-def test_permanent_4xx_is_never_retried(runner, emulator):
-    emulator.add_faults({"method": "GET", "action": "status", "status": 403, "times": 5})
-    run = runner.playbook(share_task("first", **spec()))
-    assert "HTTP 403" in run.task("first")["result"]["msg"]
-    assert len(emulator.requests_log()) == 1
-
-
-def test_total_retry_wait_is_capped_and_configurable(runner, emulator):
-    emulator.add_faults({"method": "GET", "action": "status", "status": 429, "retry_after": 30, "times": 5})
-    run = runner.playbook(share_task("first", **spec(max_retry_wait=5)))
-    message = run.task("first")["result"]["msg"]
-    assert "HTTP 429" in message and "after 1 attempt(s)" in message
-    # It says why it gave up at once: the wait the API asked for is longer than max_retry_wait allows.
-    assert "the next retry would wait 30 s, and max_retry_wait=5 s allows 5 s more" in message, message
-    assert run.task("first")["result"]["status"] == 429 and run.task("first")["result"]["error_codes"] == [10001]
-    assert len(emulator.requests_log()) == 1
-    emulator.reset()
-    emulator.add_faults({"method": "GET", "action": "status", "status": 503, "times": 5})
-    run = runner.playbook(share_task("first", **spec(max_retries=1)))
-    assert "after 2 attempt(s)" in run.task("first")["result"]["msg"]
-    assert len(emulator.requests_log()) == 2
-
-
 # --- TLS --------------------------------------------------------------------------------------------------
 
 
@@ -320,41 +294,6 @@ def test_tls_with_ca_path_works(tls_runner, tls):
 def test_tls_without_verification_works(tls_runner):
     run = tls_runner.playbook(share_task("first", **spec(validate_certs=False)))
     assert run.task("first")["result"]["changed"] is True, run.output
-
-
-# --- concurrency ------------------------------------------------------------------------------------------
-
-
-def test_two_processes_converging_different_shares(runner, emulator):
-    bystander = seed_share(emulator, name="bystander", recipients=(C,))
-    before = [s for s in emulator.state() if s["id"] == bystander["id"]]
-    emulator.configure(latency_ms=200)
-    first = runner.start_playbook(share_task("one", **spec(name="one", recipients=(A,))))
-    second = runner.start_playbook(share_task("two", **spec(name="two", recipients=(B,))))
-    for process in (first, second):
-        returncode, output = runner.finish(process)
-        assert returncode == 0, output
-    names = sorted(s["name"] for s in emulator.state() if s["status"] == "active")
-    assert names == ["bystander", "one", "two"]
-    assert [s for s in emulator.state() if s["id"] == bystander["id"]] == before
-
-
-def test_two_processes_racing_on_one_name_then_the_duplicate_is_reported(runner, emulator):
-    # Both lookups answer before either create lands (2 s per request), so both create: the API has no
-    # uniqueness. The next run must notice and refuse to guess.
-    emulator.configure(latency_ms=2000)
-    processes = [runner.start_playbook(share_task("race", **spec(name="race"))) for _racer in range(2)]
-    for process in processes:
-        returncode, output = runner.finish(process)
-        assert returncode == 0, output
-    emulator.configure(latency_ms=0)
-    created = [s["id"] for s in emulator.state() if s["name"] == "race" and s["status"] == "active"]
-    assert len(created) == 2, f"the race did not happen (both processes should have created a share): {created}"
-    emulator.clear_log()
-    run = runner.playbook(share_task("next run", **spec(name="race")))
-    message = run.task("next run")["result"]["msg"]
-    assert all(share_id in message for share_id in created) and "will not guess" in message
-    assert writes_of(emulator) == []
 
 
 # --- credentials, environment, connection errors ------------------------------------------------------------

@@ -325,32 +325,6 @@ def test_duplicate_names_fail_naming_both_ids_without_write(runner, emulator):
     assert writes_of(emulator) == []
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (spec(recipients=()) | {"recipients": [{"account_id": A}, {}]}, "mixes accounts and an organization"),
-        (
-            spec() | {"recipients": [{"account_id": A, "organization_id": MAIN_ORG}]},
-            "sets both account_id and organization_id",
-        ),
-        (spec(resources=[resource(rtype="waf-thing")]), "resource_type"),
-        (spec() | {"account_id": "023E105F4ECEF8AD9CA31A8372D0C353"}, "account_id must be a 32-character lowercase"),
-        (spec() | {"api_email": EMAIL, "api_key": KEY, "api_token": TOKEN}, "Use one auth scheme"),
-        (spec() | {"recipients": []}, "recipients must not be empty"),
-        (spec() | {"resources": []}, "resources must not be empty"),
-        (spec() | {"share_id": "abc"}, "share_id must be a 32-character"),
-        (spec() | {"base_url": "127.0.0.1:1/client/v4"}, "base_url must be an http"),
-        (spec() | {"wait": True, "wait_timeout": -1}, "wait_timeout must be a positive"),
-    ],
-)
-def test_bad_input_fails_before_any_request(runner, emulator, args, message):
-    run = runner.playbook(share_task("first", **args))
-    result = run.task("first")
-    assert result["status"] == "failed"
-    assert message in result["result"]["msg"]
-    assert emulator.requests_log() == []
-
-
 def test_no_auth_fails_before_any_request(runner, emulator):
     run = runner.playbook(share_task("first", **spec(account_id=MAIN_ACCOUNT, base_url=emulator.base_url)), auth="none")
     assert "No Cloudflare credentials" in run.task("first")["result"]["msg"]

@@ -234,20 +234,6 @@ def test_duplicate_items_fail_alone_and_before_any_request(runner, emulator):
     assert [s["name"] for s in active(emulator)] == ["other"]
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        ({"concurrency": 0}, "concurrency must be between 1 and 32"),
-        ({"request_budget": -1}, "request_budget must be 0"),
-        ({"request_budget_window": 0}, "request_budget_window must be a positive"),
-    ],
-)
-def test_bad_options_fail_before_any_request(runner, emulator, args, message):
-    run = runner.playbook(bulk_task("bad", [item("x")], **args))
-    assert message in run.task("bad")["result"]["msg"]
-    assert emulator.requests_log() == []
-
-
 def test_rate_limit_429_is_honoured_and_the_budget_avoids_it(runner, emulator):
     limit = {"requests": 6, "window_seconds": 2}
     emulator.configure(rate_limit=limit)

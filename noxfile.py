@@ -122,8 +122,9 @@ def install_row(session: nox.Session, core: str, *requirements: str) -> None:
     session.install(f"ansible-core=={core}", *requirements, "-c", str(constraints))
 
 
-def ansible_test(session: nox.Session, row: Row, command: str, *targets: str) -> None:
-    """`ansible-test COMMAND --venv` in a copy of the checkout at .../ansible_collections/edgeops/cloudflare."""
+def ansible_test(session: nox.Session, row: Row, command: str, *defaults: str) -> None:
+    """`ansible-test COMMAND --venv` in a copy of the checkout at .../ansible_collections/edgeops/cloudflare,
+    with the session's arguments (`nox -s NAME -- ARGS`) or else `defaults`."""
     install_row(session, row.core, "pip")  # the bootstrap runs `pip download`
     uv = shutil.which("uv", path=str(Path(sys.executable).parent))  # nox's own, beside it in .venv-nox
     session.run("python", str(ROOT / "scripts" / "ansible-test-bootstrap.py"), *(["--uv", uv] if uv else []))
@@ -134,7 +135,7 @@ def ansible_test(session: nox.Session, row: Row, command: str, *targets: str) ->
         session.error("no collection tree")
     with session.chdir(tree.current_path):
         session.run(
-            "ansible-test", command, "--venv", "--python", row.python, "--color", "no", *(session.posargs or targets)
+            "ansible-test", command, "--venv", "--python", row.python, "--color", "no", *(session.posargs or defaults)
         )
 
 
@@ -179,7 +180,8 @@ for ROW in MATRIX:
     @nox.session(name=f"units-{ROW.name}", python=ROW.python, default=False)
     def units(session: nox.Session, row: Row = ROW) -> None:
         """ansible-test units --venv (tests/unit, with tests/unit/requirements.txt)."""
-        ansible_test(session, row, "units")
+        # One pytest worker: make test runs three sessions on two cores, and a second worker only imports again.
+        ansible_test(session, row, "units", "--num-workers", "1")
 
     @nox.session(name=f"integration-{ROW.name}", python=ROW.python, default=False)
     def integration(session: nox.Session, row: Row = ROW) -> None:
@@ -439,17 +441,17 @@ TEST_SESSIONS = [
     "e2e-module-1",
     "e2e-primary",
     *(f"e2e-{row.name}" for row in MATRIX[:-1]),
+    *(f"sanity-{row.name}" for row in reversed(MATRIX)),  # the newest checks the whole tree
     *(f"integration-{row.name}" for row in MATRIX),
-    *(f"sanity-{row.name}" for row in MATRIX),
     "build-import-check",
-    "docs",
-    "ansible-lint",
     *(f"units-{row.name}" for row in MATRIX),
+    "emulator-contract",
+    "docs-check",
+    "ansible-lint",
+    "docs",
+    "changelog",
     "lint",
     "format",
-    "docs-check",
-    "changelog",
-    "emulator-contract",
     "extra-checks",
     "matrix",
 ]

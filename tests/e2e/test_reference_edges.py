@@ -135,12 +135,15 @@ def test_excluded_recipients_are_created_converged_and_lifted_in_place(runner, e
     assert created["diff"]["after"]["excluded_recipients"] == [A, B]
     assert live(emulator, share_id) == [C]
     emulator.clear_log()
-    # Preview, then lift A's exclusion and exclude C: C goes out first (POST), A comes back last (DELETE).
-    preview = runner.playbook(task("share", "preview", **org_spec([B, C])), check=True, diff=True)
-    assert preview.task("preview")["result"]["diff"]["before"]["excluded_recipients"] == [A, B]
-    assert preview.task("preview")["result"]["diff"]["after"]["excluded_recipients"] == [B, C]
-    assert writes(emulator) == []
-    run = runner.playbook(task("share", "change", **org_spec([B, C])), task("share", "no-op", **org_spec([B, C])))
+    # Preview (check mode), then lift A's exclusion and exclude C: C goes out first (POST), A comes back last
+    # (DELETE). Those two are the only writes: the preview made none.
+    run = runner.playbook(
+        dict(task("share", "preview", **org_spec([B, C])), check_mode=True, diff=True),
+        task("share", "change", **org_spec([B, C])),
+        task("share", "no-op", **org_spec([B, C])),
+    )
+    assert run.task("preview")["result"]["diff"]["before"]["excluded_recipients"] == [A, B]
+    assert run.task("preview")["result"]["diff"]["after"]["excluded_recipients"] == [B, C]
     assert run.task("change")["result"]["changed"] is True and run.task("no-op")["result"]["changed"] is False
     assert [entry[0] for entry in writes(emulator)] == ["POST", "DELETE"]
     assert live(emulator, share_id) == [A]
@@ -151,14 +154,14 @@ def test_excluded_recipients_are_created_converged_and_lifted_in_place(runner, e
 
 def test_excluded_recipients_through_shares_share_info_and_the_export(runner, emulator):
     run = runner.playbook(
-        task("shares", "bulk", shares=[org_spec([A])]), task("shares", "bulk again", shares=[org_spec([A])])
+        task("shares", "bulk", shares=[org_spec([A])]),
+        task("shares", "bulk again", shares=[org_spec([A])]),
+        task("share_info", "info", share_id="{{ result.results[0].share_id }}", include_recipients=True),
+        task("share_info", "export", include_spec=True),
     )
     assert run.task("bulk")["result"]["changed"] is True and run.task("bulk again")["result"]["changed"] is False
     share_id = run.task("bulk")["result"]["results"][0]["share_id"]
-    run = runner.playbook(
-        task("share_info", "info", share_id=share_id, include_recipients=True),
-        task("share_info", "export", include_spec=True),
-    )
+    assert run.task("info")["result"]["shares"][0]["id"] == share_id
     assert [e["account_id"] for e in run.task("info")["result"]["shares"][0]["excluded_recipients"]] == [A]
     assert run.task("export")["result"]["shares"][0]["spec"]["excluded_recipients"] == [A]
 
@@ -217,45 +220,44 @@ def test_an_unknown_share_reads_as_no_share_in_the_account(runner, emulator):
     ],
     ids=["id-normalised", "meta-null", "meta-omitted", "meta-reordered"],
 )
-@pytest.mark.parametrize("module", ["share", "shares"])
-def test_whatever_the_api_echoes_the_second_run_changes_nothing(runner, emulator, config, module):
+def test_whatever_the_api_echoes_the_second_run_changes_nothing(runner, emulator, config):
     emulator.configure(**config)
     resources = [
         resource("6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B", "gateway-policy", meta={}),
         resource(RULESET_2, meta={"a": 1, "b": {"c": [1, 2]}}),
     ]
-    args = spec(resources=resources)
-    tasks = (
-        [task("share", label, **args) for label in ("first", "second")]
-        if module == "share"
-        else [task("shares", label, shares=[args]) for label in ("first", "second")]
+    single, bulk = spec(name="single", resources=resources), spec(name="bulk", resources=resources)
+    run = runner.playbook(
+        *(task("share", f"share {label}", **single) for label in ("first", "second")),
+        *(task("shares", f"shares {label}", shares=[bulk]) for label in ("first", "second")),
     )
-    run = runner.playbook(*tasks)
-    assert run.task("first")["result"]["changed"] is True, run.output
-    assert run.task("second")["result"]["changed"] is False, run.task("second")
-    assert [w[0] for w in writes(emulator)] == ["POST"]
+    for module in ("share", "shares"):
+        assert run.task(f"{module} first")["result"]["changed"] is True, run.output
+        assert run.task(f"{module} second")["result"]["changed"] is False, run.task(f"{module} second")
+    assert [w[0] for w in writes(emulator)] == ["POST", "POST"]
 
 
 # --- deleted shares: the live API purges them ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["share", "shares"])
-def test_a_deleted_share_that_is_purged_reads_as_deleted_and_the_rerun_changes_nothing(runner, emulator, module):
+def test_a_deleted_share_that_is_purged_reads_as_deleted_and_the_rerun_changes_nothing(runner, emulator):
     emulator.configure(deleted_shares="purged", transition_seconds=1)
-    seed_share(emulator)
+    seed_share(emulator, name="single")
+    seed_share(emulator, name="bulk")
     kept = seed_share(emulator, name="other")
-    absent = dict(name="waf", state="absent", wait=True, wait_timeout=30)
-    tasks = (
-        [task("share", label, **absent) for label in ("first", "second")]
-        if module == "share"
-        else [task("shares", label, shares=[absent]) for label in ("first", "second")]
+    absent = dict(state="absent", wait=True, wait_timeout=30)
+    run = runner.playbook(
+        *(task("share", f"share {label}", name="single", **absent) for label in ("first", "second")),
+        *(task("shares", f"shares {label}", shares=[dict(name="bulk", **absent)]) for label in ("first", "second")),
+        task("share_info", "read single", name="single"),
+        task("share_info", "read bulk", name="bulk"),
     )
-    run = runner.playbook(*tasks, task("share_info", "read", name="waf"))
-    first = run.task("first")["result"]
-    assert first["changed"] is True, run.output
-    share = first["share"] if module == "share" else first["results"][0]["share"]
-    assert share["status"] == "deleted", first
-    assert run.task("second")["result"]["changed"] is False, run.task("second")
-    assert run.task("read")["result"]["shares"] == []
-    assert [w[0] for w in writes(emulator)] == ["DELETE"]
+    for module in ("share", "shares"):
+        first = run.task(f"{module} first")["result"]
+        assert first["changed"] is True, run.output
+        share = first["share"] if module == "share" else first["results"][0]["share"]
+        assert share["status"] == "deleted", first
+        assert run.task(f"{module} second")["result"]["changed"] is False, run.task(f"{module} second")
+    assert run.task("read single")["result"]["shares"] == [] and run.task("read bulk")["result"]["shares"] == []
+    assert [w[0] for w in writes(emulator)] == ["DELETE", "DELETE"]
     assert [s["id"] for s in emulator.state()] == [kept["id"]]

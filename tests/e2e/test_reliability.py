@@ -218,6 +218,17 @@ HOSTILE_INPUTS = [
     ),
     (
         "share_resource",
+        "bad resource account of a part",
+        {
+            "share_name": "waf",
+            "resource_type": "custom-ruleset",
+            "resource_id": RULESET,
+            "resource_account_id": "nothex",
+        },
+        "resource_account_id must be a 32-character",
+    ),
+    (
+        "share_resource",
         "blank share resource id",
         {"share_name": "waf", "resource_type": "custom-ruleset", "resource_id": " "},
         "resource_id must be a non-empty string",

@@ -28,7 +28,6 @@ from ansible_collections.edgeops.cloudflare.tests.emulator.harness import (
     MAIN_ACCOUNT,
     MAIN_ORG,
     MEMBER_ACCOUNTS,
-    TOKEN,
 )
 
 A, B, C = MEMBER_ACCOUNTS
@@ -66,33 +65,35 @@ def test_create_then_rerun_is_unchanged_with_exact_request_counts(runner, emulat
     assert only_share(emulator)["id"] == share["id"]
 
 
-def test_check_mode_creates_nothing_reports_changed_and_diffs(runner, emulator):
-    run = runner.playbook(share_task("first", **spec()), check=True, diff=True)
+def test_check_mode_reports_and_diffs_a_create_and_a_change_and_writes_nothing(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A,))
+    emulator.clear_log()
+    run = runner.playbook(
+        share_task("create", **spec(name="fresh")),
+        share_task("change", **spec(recipients=(A, B))),
+        check=True,
+        diff=True,
+    )
     assert run.rc == 0, run.output
-    result = run.task("first")["result"]
-    assert result["changed"] is True
-    assert {entry[0] for entry in requests_of(emulator)} == {"GET"}
-    assert emulator.state() == []
-    assert result["diff"]["before"] == {}
-    assert result["diff"]["after"] == {
-        "name": "waf",
+    created = run.task("create")["result"]
+    assert created["changed"] is True
+    assert created["diff"]["before"] == {}
+    assert created["diff"]["after"] == {
+        "name": "fresh",
         "target_type": "account",
         "recipients": [{"account_id": A}],
         "resources": [
             {"resource_type": "custom-ruleset", "resource_account_id": MAIN_ACCOUNT, "resource_id": RULESET, "meta": {}}
         ],
     }
-    assert '+    "name": "waf"' in run.stdout or '"name": "waf"' in run.stdout
-
-
-def test_check_mode_diff_of_a_change_and_no_write(runner, emulator):
-    seed_share(emulator, recipients=(A,))
-    emulator.clear_log()
-    run = runner.playbook(share_task("first", **spec(recipients=(A, B))), check=True, diff=True)
-    result = run.task("first")["result"]
-    assert result["changed"] is True and writes_of(emulator) == []
-    assert result["diff"]["before"]["recipients"] == [{"account_id": A}]
-    assert result["diff"]["after"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+    assert '+    "name": "fresh"' in run.stdout or '"name": "fresh"' in run.stdout
+    changed = run.task("change")["result"]
+    assert changed["changed"] is True
+    assert changed["diff"]["before"]["recipients"] == [{"account_id": A}]
+    assert changed["diff"]["after"]["recipients"] == [{"account_id": A}, {"account_id": B}]
+    assert {entry[0] for entry in requests_of(emulator)} == {"GET"}
+    assert [s["id"] for s in emulator.state()] == [seeded["id"]]
+    assert active_accounts(only_share(emulator)) == [A]
 
 
 def test_public_example_organization_share(runner, emulator):
@@ -101,30 +102,18 @@ def test_public_example_organization_share(runner, emulator):
         recipients=[{}],
         resources=[dict(resource(), resource_account_id=MAIN_ACCOUNT, meta={})],
     )
-    run = runner.playbook(share_task("first", **args), share_task("second", **args))
+    named = {**args, "recipients": [{"organization_id": MAIN_ORG}]}
+    run = runner.playbook(share_task("first", **args), share_task("second", **args), share_task("named", **named))
     assert_changed_then_unchanged(run)
+    assert run.task("named")["result"]["changed"] is False, run.output
     assert writes_of(emulator) == [("POST", "")]
     post = [r for r in emulator.requests_log() if r["method"] == "POST"][0]
     assert post["body"]["recipients"] == [{}]
     share = only_share(emulator)
     assert share["target_type"] == "organization"
-    named = runner.playbook(share_task("again", **{**args, "recipients": [{"organization_id": MAIN_ORG}]}))
-    assert named.task("again")["result"]["changed"] is False, named.output
 
 
 # --- in-place updates -------------------------------------------------------------------------------------
-
-
-def test_rename_through_share_id(runner, emulator):
-    seeded = seed_share(emulator, name="old")
-    emulator.clear_log()
-    args = dict(share_id=seeded["id"], name="new")
-    run = runner.playbook(share_task("first", **args), share_task("second", **args))
-    assert_changed_then_unchanged(run)
-    assert writes_of(emulator) == [("PUT", "/" + seeded["id"])]
-    assert only_share(emulator)["name"] == "new"
-    # get, recipients, the listing (is the new name free?), the PUT; then a no-op: get, recipients
-    assert len(requests_of(emulator)) == 4 + 2
 
 
 def test_recipient_add_single_uses_post(runner, emulator):
@@ -199,37 +188,30 @@ def test_resources_added_removed_and_meta_updated_in_place(runner, emulator):
 # --- delete ---------------------------------------------------------------------------------------------
 
 
-def test_absent_twice(runner, emulator):
-    seeded = seed_share(emulator)
-    emulator.clear_log()
-    args = dict(name="waf", state="absent")
-    run = runner.playbook(share_task("first", **args), share_task("second", **args))
-    assert_changed_then_unchanged(run)
-    assert writes_of(emulator) == [("DELETE", "/" + seeded["id"])]
-    assert run.task("first")["result"]["share"]["status"] == "deleting"
-    assert run.task("second")["result"]["share"] == {}
-    # listing, recipients (the share as it was, for the result and the diff), DELETE; then the listing
-    assert len(requests_of(emulator)) == 3 + 1
-
-
 def test_deleting_share_is_not_found_by_name(runner, emulator):
     emulator.configure(transition_seconds=3600)
     seed_share(emulator, status="deleting")
-    run = runner.playbook(share_task("first", name="waf", state="absent"))
+    run = runner.playbook(share_task("first", name="waf", state="absent"), share_task("create", **spec()))
     assert run.task("first")["result"]["changed"] is False
-    run = runner.playbook(share_task("create", **spec()))
     assert run.task("create")["result"]["changed"] is True, run.output
     assert len(emulator.state()) == 2
 
 
-def test_delete_returns_and_diffs_the_real_recipients(runner, emulator):
+def test_absent_twice_returns_and_diffs_the_real_recipients(runner, emulator):
     seeded = seed_share(emulator, recipients=(A, B))
-    run = runner.playbook(share_task("delete", name="waf", state="absent"), diff=True)
-    result = run.task("delete")["result"]
+    emulator.clear_log()
+    args = dict(name="waf", state="absent")
+    run = runner.playbook(share_task("first", **args), share_task("second", **args), diff=True)
+    assert_changed_then_unchanged(run)
+    assert writes_of(emulator) == [("DELETE", "/" + seeded["id"])]
+    result = run.task("first")["result"]
     assert result["diff"]["before"]["recipients"] == [{"account_id": A}, {"account_id": B}], result["diff"]
     assert result["diff"]["after"] == {}
     assert sorted(r["account_id"] for r in result["share"]["recipients"]) == [A, B]
     assert result["share"]["id"] == seeded["id"] and result["share"]["status"] == "deleting"
+    assert run.task("second")["result"]["share"] == {}
+    # listing, recipients (the share as it was, for the result and the diff), DELETE; then the listing
+    assert len(requests_of(emulator)) == 3 + 1
 
 
 def test_wait_for_a_share_that_was_already_deleting(runner, emulator):
@@ -264,26 +246,35 @@ def test_rename_to_a_name_another_share_has_is_refused_unless_allowed(runner, em
         ]
     )
     emulator.clear_log()
-    run = runner.playbook(dict(share_task("refused", share_id=renamed["id"], name="taken"), ignore_errors=True))
+    run = runner.playbook(
+        dict(share_task("refused", share_id=renamed["id"], name="taken"), ignore_errors=True),
+        share_task("allowed", share_id=renamed["id"], name="taken", allow_duplicate_name=True),
+    )
     message = run.task("refused")["result"]["msg"]
     assert "would give it the name of the active share {}".format(other["id"]) in message, message
     assert "allow_duplicate_name=true" in message
-    assert writes_of(emulator) == []
-    run = runner.playbook(share_task("allowed", share_id=renamed["id"], name="taken", allow_duplicate_name=True))
     assert run.task("allowed")["result"]["changed"] is True
+    # The one write is the allowed rename's.
+    assert writes_of(emulator) == [("PUT", "/" + renamed["id"])]
     assert sorted(s["name"] for s in emulator.state()) == ["taken", "taken"]
 
 
 def test_omitted_meta_leaves_the_meta_alone(runner, emulator):
     seed_share(emulator, resources=[resource(meta={"owner": "netops"})])
     emulator.clear_log()
+    run = runner.playbook(
+        *(
+            share_task(f"no meta, purge {purge}", **spec(resources=[resource()], purge_resources=purge))
+            for purge in (False, True)
+        ),
+        share_task("cleared", **spec(resources=[resource(meta={})])),
+    )
     for purge in (False, True):
-        run = runner.playbook(share_task("no meta", **spec(resources=[resource()], purge_resources=purge)))
-        assert run.task("no meta")["result"]["changed"] is False, run.output
-    assert writes_of(emulator) == []
-    assert only_share(emulator)["resources"][0]["meta"] == {"owner": "netops"}
-    run = runner.playbook(share_task("cleared", **spec(resources=[resource(meta={})])))
+        assert run.task(f"no meta, purge {purge}")["result"]["changed"] is False, run.output
+        assert run.task(f"no meta, purge {purge}")["result"]["share"]["resources"][0]["meta"] == {"owner": "netops"}
     assert run.task("cleared")["result"]["changed"] is True
+    # The one write is the task that clears the meta.
+    assert [(method, "/resources/" in path) for method, path in writes_of(emulator)] == [("PUT", True)]
     assert only_share(emulator)["resources"][0]["meta"] == {}
 
 
@@ -315,33 +306,15 @@ def test_wait_for_deletion(runner, emulator):
 # --- refusals -------------------------------------------------------------------------------------------
 
 
-def test_duplicate_names_fail_naming_both_ids_without_write(runner, emulator):
-    first, second = emulator.seed([dict(name="waf", recipients=[{"account_id": A}], resources=[resource()])] * 2)
-    emulator.clear_log()
-    run = runner.playbook(share_task("first", **spec(recipients=(B,))))
-    result = run.task("first")
-    assert result["status"] == "failed"
-    assert first["id"] in result["result"]["msg"] and second["id"] in result["result"]["msg"]
-    assert writes_of(emulator) == []
-
-
-def test_no_auth_fails_before_any_request(runner, emulator):
-    run = runner.playbook(share_task("first", **spec(account_id=MAIN_ACCOUNT, base_url=emulator.base_url)), auth="none")
-    assert "No Cloudflare credentials" in run.task("first")["result"]["msg"]
-    assert emulator.requests_log() == []
-
-
-def test_create_without_resources_writes_nothing(runner, emulator):
-    run = runner.playbook(share_task("first", name="waf", recipients=[{"account_id": A}]))
-    assert "creating it needs resources" in run.task("first")["result"]["msg"]
-    assert writes_of(emulator) == []
-
-
-def test_switching_target_type_is_refused(runner, emulator):
+def test_create_without_resources_and_a_switch_of_target_type_are_refused_without_write(runner, emulator):
     seed_share(emulator)
     emulator.clear_log()
-    run = runner.playbook(share_task("first", **spec() | {"recipients": [{}]}))
-    assert "cannot switch" in run.task("first")["result"]["msg"]
+    run = runner.playbook(
+        dict(share_task("no resources", name="new", recipients=[{"account_id": A}]), ignore_errors=True),
+        dict(share_task("switch", **spec() | {"recipients": [{}]}), ignore_errors=True),
+    )
+    assert "creating it needs resources" in run.task("no resources")["result"]["msg"]
+    assert "cannot switch" in run.task("switch")["result"]["msg"]
     assert writes_of(emulator) == []
 
 
@@ -386,33 +359,7 @@ def test_legacy_auth_from_environment(runner, emulator):
     assert {r["auth"] for r in emulator.requests_log()} == {"key"}
 
 
-def test_module_defaults_with_the_action_group(runner, emulator):
-    play = {
-        "module_defaults": {
-            "group/edgeops.cloudflare.cloudflare": {
-                "api_token": TOKEN,
-                "account_id": MAIN_ACCOUNT,
-                "base_url": emulator.base_url,
-            }
-        }
-    }
-    run = runner.playbook(
-        share_task("first", **spec()), share_task("second", **spec()), auth="none", play=play, verbosity=4
-    )
-    assert_changed_then_unchanged(run)
-    assert {r["auth"] for r in emulator.requests_log()} == {"token"}
-    assert TOKEN not in run.output
-
-
 # --- transient and permanent faults ---------------------------------------------------------------------
-
-
-def test_429_with_retry_after_then_success(runner, emulator):
-    emulator.add_faults({"method": "GET", "action": "status", "status": 429, "retry_after": 1})
-    run = runner.playbook(share_task("first", **spec()))
-    assert run.task("first")["result"]["changed"] is True, run.output
-    log = emulator.requests_log()
-    assert [r["status"] for r in log[:2]] == [429, 200] and log[0]["fault"] == "status"
 
 
 def test_three_503_then_success(runner, emulator):
@@ -450,13 +397,20 @@ def test_wait_returns_once_recipients_are_associated(runner, emulator):
     assert {r["association_status"] for r in result["share"]["recipients"]} == {"associated"}
 
 
-def test_wait_polls_at_once_then_after_half_a_second_doubling(runner, emulator):
+def test_wait_polls_at_once_then_after_half_a_second_doubling_until_wait_timeout(runner, emulator):
     """The documented schedule: at once, then after 0.5, 1, 2, 4 s. The emulator's clock stamps each poll; only
     lower bounds are asserted (a busy machine can only make the gaps longer)."""
     emulator.configure(transition_seconds=3600)
-    run = runner.playbook(share_task("first", **spec(wait=True, wait_timeout=8)))
-    assert run.task("first")["status"] == "failed", run.output
-    share_id = run.task("first")["result"]["share"]["id"]
+    run = runner.playbook(
+        dict(share_task("bounded", **spec(name="bounded", wait=True, wait_timeout=2)), ignore_errors=True),
+        dict(share_task("polled", **spec(name="polled", wait=True, wait_timeout=8)), ignore_errors=True),
+    )
+    bounded = run.task("bounded")
+    assert bounded["status"] == "failed"
+    assert "gave up after wait_timeout=2 s" in bounded["result"]["msg"] and "associating" in bounded["result"]["msg"]
+    assert bounded["result"]["changed"] is True and bounded["result"]["share"]["id"]
+    assert run.task("polled")["status"] == "failed", run.output
+    share_id = run.task("polled")["result"]["share"]["id"]
     polls = [
         entry["time"]
         for entry in emulator.requests_log()
@@ -466,12 +420,3 @@ def test_wait_polls_at_once_then_after_half_a_second_doubling(runner, emulator):
     gaps = [later - earlier for earlier, later in zip(polls, polls[1:])]
     assert len(gaps) >= 5, gaps
     assert [gap >= minimum for gap, minimum in zip(gaps[1:], (0.5, 1.0, 2.0, 4.0))] == [True] * 4, gaps
-
-
-def test_wait_timeout_bounds_the_wait(runner, emulator):
-    emulator.configure(transition_seconds=3600)
-    run = runner.playbook(share_task("first", **spec(wait=True, wait_timeout=2)))
-    result = run.task("first")
-    assert result["status"] == "failed"
-    assert "gave up after wait_timeout=2 s" in result["result"]["msg"] and "associating" in result["result"]["msg"]
-    assert result["result"]["changed"] is True and result["result"]["share"]["id"]

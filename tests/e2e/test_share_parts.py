@@ -63,21 +63,6 @@ def test_recipient_add_rerun_remove_reremove_leaves_others_alone(runner, emulato
     assert len(emulator.requests_log()) == 4 * 2 + 2
 
 
-def test_recipient_check_mode_writes_nothing(runner, emulator):
-    seeded = seed_share(emulator, recipients=(A,))
-    emulator.clear_log()
-    run = runner.playbook(
-        task("share_recipient", "add", share_id=seeded["id"], recipient_account_id=B), check=True, diff=True
-    )
-    result = run.task("add")["result"]
-    assert result["changed"] is True and result["recipient"] == {
-        "id": None,
-        "account_id": B,
-        "association_status": "associating",
-    }
-    assert writes_of(emulator) == []
-
-
 def test_recipient_wait_and_re_add_of_a_disassociated_record(runner, emulator):
     emulator.configure(transition_seconds=1)
     seeded = emulator.seed(
@@ -95,35 +80,44 @@ def test_recipient_wait_and_re_add_of_a_disassociated_record(runner, emulator):
     assert run.task("add")["result"]["recipient"]["association_status"] == "associated", run.output
 
 
-def test_organization_recipient_rules(runner, emulator):
+def test_organization_recipient_rules_and_an_unknown_share(runner, emulator):
     org_share = emulator.seed([dict(name="org", target_type="organization", resources=[resource()])])[0]
     account_share = seed_share(emulator, name="acct", recipients=(A,))
     emulator.clear_log()
     run = runner.playbook(
-        task("share_recipient", "org present", share_id=org_share["id"], recipient_organization_id=MAIN_ORG)
+        task("share_recipient", "org present", share_id=org_share["id"], recipient_organization_id=MAIN_ORG),
+        # Each of these fails (before any write); the play goes on to the next.
+        *(
+            dict(failing, ignore_errors=True)
+            for failing in (
+                task("share_recipient", "account on org share", share_id=org_share["id"], recipient_account_id=A),
+                task(
+                    "share_recipient",
+                    "org on account share",
+                    share_id=account_share["id"],
+                    recipient_organization_id=MAIN_ORG,
+                ),
+                task(
+                    "share_recipient",
+                    "remove org",
+                    share_id=org_share["id"],
+                    recipient_organization_id=MAIN_ORG,
+                    state="absent",
+                ),
+                task(
+                    "share_resource", "missing", share_name="nope", resource_type="custom-ruleset", resource_id=RULESET
+                ),
+            )
+        ),
     )
     assert run.task("org present")["result"]["changed"] is False, run.output
     assert run.task("org present")["result"]["recipient"] == {"organization_id": MAIN_ORG}
-    run = runner.playbook(
-        task("share_recipient", "account on org share", share_id=org_share["id"], recipient_account_id=A)
-    )
+    for failed in ("account on org share", "org on account share", "remove org", "missing"):
+        assert run.task(failed)["status"] == "failed", run.task(failed)
     assert "cannot switch" in run.task("account on org share")["result"]["msg"]
-    run = runner.playbook(
-        task(
-            "share_recipient", "org on account share", share_id=account_share["id"], recipient_organization_id=MAIN_ORG
-        )
-    )
     assert "cannot switch" in run.task("org on account share")["result"]["msg"]
-    run = runner.playbook(
-        task(
-            "share_recipient",
-            "remove org",
-            share_id=org_share["id"],
-            recipient_organization_id=MAIN_ORG,
-            state="absent",
-        )
-    )
     assert "Delete the share instead" in run.task("remove org")["result"]["msg"]
+    assert "No active share named 'nope'" in run.task("missing")["result"]["msg"]
     assert writes_of(emulator) == []
 
 
@@ -160,34 +154,28 @@ def test_resource_add_update_remove_leaves_others_alone(runner, emulator):
     assert after["recipients"] == before["recipients"]
 
 
-def test_resource_check_mode_and_bad_input(runner, emulator):
-    seeded = seed_share(emulator)
+def test_check_mode_writes_nothing(runner, emulator):
+    seeded = seed_share(emulator, recipients=(A,))
     emulator.clear_log()
     run = runner.playbook(
-        task("share_resource", "add", share_id=seeded["id"], resource_type="custom-ruleset", resource_id=RULESET_2),
-        check=True,
-    )
-    assert run.task("add")["result"]["changed"] is True and writes_of(emulator) == []
-    emulator.clear_log()
-    run = runner.playbook(
+        task("share_recipient", "add recipient", share_id=seeded["id"], recipient_account_id=B),
         task(
             "share_resource",
-            "bad",
+            "add resource",
             share_id=seeded["id"],
             resource_type="custom-ruleset",
-            resource_id=RULESET,
-            resource_account_id="nothex",
-        )
+            resource_id=RULESET_2,
+        ),
+        check=True,
+        diff=True,
     )
-    assert "resource_account_id must be a 32-character" in run.task("bad")["result"]["msg"]
-    assert emulator.requests_log() == []
-
-
-def test_unknown_share_fails_clearly(runner, emulator):
-    run = runner.playbook(
-        task("share_resource", "missing", share_name="nope", resource_type="custom-ruleset", resource_id=RULESET)
-    )
-    assert "No active share named 'nope'" in run.task("missing")["result"]["msg"]
+    result = run.task("add recipient")["result"]
+    assert result["changed"] is True and result["recipient"] == {
+        "id": None,
+        "account_id": B,
+        "association_status": "associating",
+    }
+    assert run.task("add resource")["result"]["changed"] is True
     assert writes_of(emulator) == []
 
 
@@ -229,6 +217,8 @@ def test_a_failure_after_a_write_returns_the_part_and_the_share_id(runner, emula
     """A timeout after the write (wait) and a 502 on a write: the failed result still has the documented keys."""
     emulator.configure(transition_seconds=3600)
     seeded = seed_share(emulator, recipients=(A,))
+    # The fault hits only the resource POST, not the recipient's.
+    emulator.add_faults({"method": "POST", "path": "/resources$", "action": "html", "status": 502})
     run = runner.playbook(
         dict(
             task(
@@ -240,20 +230,17 @@ def test_a_failure_after_a_write_returns_the_part_and_the_share_id(runner, emula
                 wait_timeout=1,
             ),
             ignore_errors=True,
-        )
+        ),
+        dict(
+            task("share_resource", "502", share_id=seeded["id"], resource_type="custom-ruleset", resource_id=RULESET_2),
+            ignore_errors=True,
+        ),
     )
     assert run.task("wait times out")["status"] == "failed"
     result = run.task("wait times out")["result"]
     assert "gave up after wait_timeout=1 s" in result["msg"]
     assert result["changed"] is True and result["share_id"] == seeded["id"] and "share" not in result
     assert result["recipient"]["account_id"] == B and result["recipient"]["association_status"] == "associating"
-    emulator.add_faults({"method": "POST", "path": "/resources$", "action": "html", "status": 502})
-    run = runner.playbook(
-        dict(
-            task("share_resource", "502", share_id=seeded["id"], resource_type="custom-ruleset", resource_id=RULESET_2),
-            ignore_errors=True,
-        )
-    )
     assert run.task("502")["status"] == "failed"
     result = run.task("502")["result"]
     assert "HTTP 502" in result["msg"] and result["status"] == 502
@@ -270,5 +257,3 @@ def test_adhoc_meta_in_json_and_key_value_form(runner, emulator):
     second = runner.adhoc("edgeops.cloudflare.share_resource", base + " meta=owner=secops")
     assert second.rc == 0, second.output
     assert second.last["result"]["changed"] is True and second.last["result"]["resource"]["meta"] == {"owner": "secops"}
-    third = runner.adhoc("edgeops.cloudflare.share_resource", base)
-    assert third.last["result"]["changed"] is False and third.last["result"]["resource"]["meta"] == {"owner": "secops"}

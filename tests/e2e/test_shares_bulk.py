@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
 
@@ -283,28 +282,33 @@ def test_listing_failure_fails_the_task_without_writes(runner, emulator):
 # --- prune deletes only what is certain ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad_item", ["upper-case id", "trailing space", "bad state"])
-def test_prune_deletes_nothing_while_an_item_is_invalid(runner, emulator, bad_item):
+def test_prune_deletes_nothing_while_an_item_is_invalid(runner, emulator):
     production, _stray = emulator.seed([seed_item("Production WAF", number=1), seed_item("stray", number=2)])
-    items = {
+    invalid_items = {
         "upper-case id": dict(share_id=production["id"].upper(), recipients=[{"account_id": A}]),
         "trailing space": item("Production WAF ", number=1),
         "bad state": dict(item("Production WAF", number=1), state="gone"),
     }
-    shares = [item("kept", number=3), items[bad_item]]
     emulator.clear_log()
-    preview = runner.playbook(bulk_task("prune", shares, prune=True), check=True)
-    assert not any(o["pruned"] for o in preview.task("prune")["result"]["results"])
-    run = runner.playbook(bulk_task("prune", shares, prune=True))
-    result = run.task("prune")["result"]
-    assert run.task("prune")["status"] == "failed"
-    assert "prune deleted nothing: 1 item(s) are invalid (shares[1])" in result["msg"], result["msg"]
-    assert not any(o["pruned"] for o in result["results"])
+    # For each kind of invalid item: a check-mode preview, then the run itself (one playbook; none may delete).
+    tasks = []
+    for kind, invalid in invalid_items.items():
+        shares = [item("kept", number=3), invalid]
+        tasks += [
+            dict(bulk_task(f"preview ({kind})", shares, prune=True), check_mode=True),
+            bulk_task(f"prune ({kind})", shares, prune=True),
+        ]
+    run = runner.playbook(*tasks)
+    for kind in invalid_items:
+        assert not any(o["pruned"] for o in run.task(f"preview ({kind})")["result"]["results"]), kind
+        result = run.task(f"prune ({kind})")["result"]
+        assert run.task(f"prune ({kind})")["status"] == "failed", kind
+        assert "prune deleted nothing: 1 item(s) are invalid (shares[1])" in result["msg"], result["msg"]
+        assert not any(o["pruned"] for o in result["results"]), kind
     assert [w for w in writes_of(emulator) if w[0] == "DELETE"] == []
     assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept", "stray"]
     # Fixed, the prune deletes what no item names, and only that.
-    shares[1] = item("Production WAF", number=1)
-    run = runner.playbook(bulk_task("prune", shares, prune=True))
+    run = runner.playbook(bulk_task("prune", [item("kept", number=3), item("Production WAF", number=1)], prune=True))
     assert run.task("prune")["status"] == "ok", run.output
     assert sorted(s["name"] for s in active(emulator)) == ["Production WAF", "kept"]
 
@@ -457,12 +461,14 @@ def test_prune_beyond_max_prune_fails_before_any_write(runner, emulator):
 def test_prune_with_an_empty_list_fails_unless_max_prune_is_zero(runner, emulator):
     emulator.seed([seed_item("one", number=1), seed_item("two", number=2)])
     emulator.clear_log()
-    for check in (True, False):
-        run = runner.playbook(bulk_task("empty", [], prune=True), check=check)
-        assert run.task("empty")["status"] == "failed"
-    message = run.task("empty")["result"]["msg"]
-    assert "prune with an empty list of shares would delete all 2 sent shares of the account" in message, message
-    assert "set max_prune to 0 (no limit)" in message
+    run = runner.playbook(
+        dict(bulk_task("empty, check mode", [], prune=True), check_mode=True), bulk_task("empty", [], prune=True)
+    )
+    for label in ("empty, check mode", "empty"):
+        assert run.task(label)["status"] == "failed"
+        message = run.task(label)["result"]["msg"]
+        assert "prune with an empty list of shares would delete all 2 sent shares of the account" in message, message
+        assert "set max_prune to 0 (no limit)" in message
     assert writes_of(emulator) == [] and len(active(emulator)) == 2
     run = runner.playbook(bulk_task("everything", [], prune=True, max_prune=0))
     assert run.task("everything")["status"] == "ok" and active(emulator) == []

@@ -210,6 +210,20 @@ def test_an_unknown_share_reads_as_no_share_in_the_account(runner, emulator):
 # --- identity and echo: no input makes every run a change -------------------------------------------------
 
 
+def each_module_twice(single, bulk):
+    """Tasks "share first/second" (``share`` with ``single``), then "shares first/second" (``shares`` with ``bulk``)."""
+    return [
+        *(task("share", f"share {label}", **single) for label in ("first", "second")),
+        *(task("shares", f"shares {label}", shares=[bulk]) for label in ("first", "second")),
+    ]
+
+
+def assert_each_module_changed_then_unchanged(run):
+    for module in ("share", "shares"):
+        assert run.task(f"{module} first")["result"]["changed"] is True, run.output
+        assert run.task(f"{module} second")["result"]["changed"] is False, run.task(f"{module} second")
+
+
 @pytest.mark.parametrize(
     "config",
     [
@@ -227,13 +241,8 @@ def test_whatever_the_api_echoes_the_second_run_changes_nothing(runner, emulator
         resource(RULESET_2, meta={"a": 1, "b": {"c": [1, 2]}}),
     ]
     single, bulk = spec(name="single", resources=resources), spec(name="bulk", resources=resources)
-    run = runner.playbook(
-        *(task("share", f"share {label}", **single) for label in ("first", "second")),
-        *(task("shares", f"shares {label}", shares=[bulk]) for label in ("first", "second")),
-    )
-    for module in ("share", "shares"):
-        assert run.task(f"{module} first")["result"]["changed"] is True, run.output
-        assert run.task(f"{module} second")["result"]["changed"] is False, run.task(f"{module} second")
+    run = runner.playbook(*each_module_twice(single, bulk))
+    assert_each_module_changed_then_unchanged(run)
     assert [w[0] for w in writes(emulator)] == ["POST", "POST"]
 
 
@@ -247,17 +256,13 @@ def test_a_deleted_share_that_is_purged_reads_as_deleted_and_the_rerun_changes_n
     kept = seed_share(emulator, name="other")
     absent = dict(state="absent", wait=True, wait_timeout=30)
     run = runner.playbook(
-        *(task("share", f"share {label}", name="single", **absent) for label in ("first", "second")),
-        *(task("shares", f"shares {label}", shares=[dict(name="bulk", **absent)]) for label in ("first", "second")),
+        *each_module_twice(dict(name="single", **absent), dict(name="bulk", **absent)),
         task("share_info", "read single", name="single"),
         task("share_info", "read bulk", name="bulk"),
     )
-    for module in ("share", "shares"):
-        first = run.task(f"{module} first")["result"]
-        assert first["changed"] is True, run.output
-        share = first["share"] if module == "share" else first["results"][0]["share"]
-        assert share["status"] == "deleted", first
-        assert run.task(f"{module} second")["result"]["changed"] is False, run.task(f"{module} second")
+    assert_each_module_changed_then_unchanged(run)
+    assert run.task("share first")["result"]["share"]["status"] == "deleted"
+    assert run.task("shares first")["result"]["results"][0]["share"]["status"] == "deleted"
     assert run.task("read single")["result"]["shares"] == [] and run.task("read bulk")["result"]["shares"] == []
     assert [w[0] for w in writes(emulator)] == ["DELETE", "DELETE"]
     assert [s["id"] for s in emulator.state()] == [kept["id"]]

@@ -75,7 +75,7 @@ MODULE_FIRST_HALF = [
 CODE = ["plugins", "tests", "bench", "scripts", "noxfile.py"]
 # What `ansible-test sanity` checks on the older rows: the collection's content (plugins, role, metadata, docs,
 # changelog, integration targets). The newest row checks the whole tree: the lint of the test code, the bench and
-# the tooling does not depend on the ansible-core that runs them (about 30 s of CPU less per older row, pylint mostly).
+# the tooling does not depend on the ansible-core that runs them.
 CONTENT = ["plugins/", "roles/", "meta/", "changelogs/", "docs/", "tests/integration/"]
 
 

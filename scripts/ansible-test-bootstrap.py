@@ -6,8 +6,8 @@ Writes the pip bootstrap script that `ansible-test ... --venv` looks for in its 
 that installs the pip release that ansible-test pins from its wheel (fetched from the package
 index with `pip download`). Does nothing when both are already there.
 
-With --uv, the stand-in installs that wheel with uv, about 2 s of CPU less than pip installing
-itself, for each of the dozen virtual environments a cold `ansible-test sanity` creates.
+With --uv, the stand-in installs that wheel with uv rather than letting pip install itself,
+which is cheaper in each of the virtual environments a cold `ansible-test sanity` creates.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ansible_collections.edgeops.cloudflare.tests.emulator.harness import FOREIGN_ACCOUNT, MAIN_ACCOUNT, MEMBER_ACCOUNTS
 
 A, B, C = MEMBER_ACCOUNTS
